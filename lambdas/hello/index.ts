@@ -1,0 +1,9 @@
+// GET /helloworld: says which region answered, so a client can see latency routing and failover.
+import { json, type ProxyResult } from "../lib/http";
+import { regionOf, type LambdaContext } from "../lib/lambda-context";
+
+export async function handler(_event: unknown, context: LambdaContext): Promise<ProxyResult> {
+  const region = regionOf(context);
+  console.log(JSON.stringify({ message: `Hello from ${region}` }));
+  return json(200, { message: `Hello from ${region}` });
+}

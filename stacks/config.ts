@@ -1,0 +1,125 @@
+// Loads config/environments.json and refuses to synthesize anything from a config that does not
+// match config/environments.schema.json, naming the field and the rule that failed.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Ajv, type ErrorObject } from "ajv";
+
+export interface Environment {
+  accountId: string;
+  deployRoleArn: string;
+  domainName: string;
+  hostedZone: { id: string; name: string };
+  alerts: { email: string[]; sms: string[] };
+  features: { legacyKinesisAnalytics: boolean };
+  api: { throttleRateLimit: number; throttleBurstLimit: number };
+  logRetentionDays: number;
+}
+
+export interface PlatformConfig {
+  project: string;
+  primaryRegion: string;
+  regions: string[];
+  stateBackend: { bucket: string; region: string; keyPrefix: string; roleArn?: string };
+  organization: { managementAccountId: string; deployRoleArn: string; rootId: string; workspace: string };
+  environments: Record<string, Environment>;
+}
+
+export const CONFIG_PATH = fileURLToPath(new URL("../config/environments.json", import.meta.url));
+const SCHEMA_PATH = fileURLToPath(new URL("../config/environments.schema.json", import.meta.url));
+
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source} is not a valid platform config:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+let compiledValidator: ReturnType<Ajv["compile"]> | undefined;
+function validator() {
+  compiledValidator ??= new Ajv({ allErrors: true, strict: true }).compile(
+    JSON.parse(readFileSync(SCHEMA_PATH, "utf8")),
+  );
+  return compiledValidator;
+}
+
+/** `/environments/dev/accountId` -> `environments.dev.accountId` */
+function fieldName(error: ErrorObject): string {
+  const path = error.instancePath
+    .split("/")
+    .slice(1)
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"));
+  if (error.keyword === "additionalProperties") path.push(String(error.params.additionalProperty));
+  if (error.keyword === "required") path.push(String(error.params.missingProperty));
+  if (error.keyword === "propertyNames") path.push(String(error.params.propertyName));
+  return path.join(".") || "(top level)";
+}
+
+function describe(error: ErrorObject): string {
+  switch (error.keyword) {
+    case "additionalProperties":
+      return `${fieldName(error)}: is not a known field (rule: additionalProperties)`;
+    case "required":
+      return `${fieldName(error)}: is required (rule: required)`;
+    case "enum":
+      return `${fieldName(error)}: must be one of ${JSON.stringify(error.params.allowedValues)} (rule: enum)`;
+    case "propertyNames":
+      return `${fieldName(error)}: is not an allowed name (rule: propertyNames)`;
+    default:
+      return `${fieldName(error)}: ${error.message} (rule: ${error.keyword})`;
+  }
+}
+
+/** Facts the schema cannot express: they relate two fields to each other. */
+function crossFieldProblems(config: PlatformConfig): string[] {
+  const problems: string[] = [];
+  if (!config.regions.includes(config.primaryRegion)) {
+    problems.push(`primaryRegion: "${config.primaryRegion}" is not one of regions ${JSON.stringify(config.regions)} (rule: primaryRegionInRegions)`);
+  }
+  const accountOf = (arn: string) => arn.split(":")[4];
+  if (accountOf(config.organization.deployRoleArn) !== config.organization.managementAccountId) {
+    problems.push(`organization.deployRoleArn: must be a role in managementAccountId ${config.organization.managementAccountId} (rule: roleInAccount)`);
+  }
+  if (!(config.organization.workspace in config.environments)) {
+    problems.push(`organization.workspace: "${config.organization.workspace}" is not one of the environments ${JSON.stringify(Object.keys(config.environments))} (rule: workspaceIsEnvironment)`);
+  }
+  for (const [name, env] of Object.entries(config.environments)) {
+    if (accountOf(env.deployRoleArn) !== env.accountId) {
+      problems.push(`environments.${name}.deployRoleArn: must be a role in accountId ${env.accountId} (rule: roleInAccount)`);
+    }
+    if (env.domainName !== env.hostedZone.name && !env.domainName.endsWith(`.${env.hostedZone.name}`)) {
+      problems.push(`environments.${name}.domainName: "${env.domainName}" is not inside hostedZone.name "${env.hostedZone.name}" (rule: domainInZone)`);
+    }
+  }
+  return problems;
+}
+
+/** Validates a parsed config; `source` names it in error messages. */
+export function parseConfig(value: unknown, source = "config"): PlatformConfig {
+  const validate = validator();
+  if (!validate(value)) throw new ConfigError(source, (validate.errors ?? []).map(describe));
+  const config = value as PlatformConfig;
+  const problems = crossFieldProblems(config);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return config;
+}
+
+/** Reads the config file: $PLATFORM_CONFIG if set, else config/environments.json. */
+export function loadConfig(path = process.env.PLATFORM_CONFIG || CONFIG_PATH): PlatformConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(path, [`cannot be read: ${(error as Error).message}`]);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(path, [`is not JSON: ${(error as Error).message}`]);
+  }
+  return parseConfig(value, path);
+}

@@ -1,0 +1,14 @@
+// Names of the outputs a regional stack publishes for the global-dns stack: one list, read by both.
+export const REGIONAL_OUTPUTS = {
+  apiId: "api_id",
+  executeApiHost: "api_execute_host",
+  invokeUrl: "api_invoke_url",
+  regionalDomainName: "api_regional_domain_name",
+  regionalZoneId: "api_regional_zone_id",
+} as const;
+
+export type RegionalOutputName = keyof typeof REGIONAL_OUTPUTS;
+
+export function regionalStackName(region: string): string {
+  return `platform-${region}`;
+}

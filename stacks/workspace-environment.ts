@@ -1,0 +1,70 @@
+// The Terraform workspace selects the environment: every environment of the config is
+// synthesized into a map, and `local.environment` is the entry named by `terraform.workspace`.
+// A workspace that names no environment (also `default`) fails `terraform plan` with a message
+// that names it, before the provider or any resource is evaluated.
+import { Construct } from "constructs";
+import { TerraformLocal, TerraformVariable, Token, propertyAccess, ref } from "cdktf";
+import type { Environment } from "./config";
+
+type EnvironmentPath =
+  | [keyof Environment]
+  | ["hostedZone", keyof Environment["hostedZone"]]
+  | ["alerts", keyof Environment["alerts"]]
+  | ["features", keyof Environment["features"]]
+  | ["api", keyof Environment["api"]];
+
+export class WorkspaceEnvironment extends Construct {
+  private readonly selected: TerraformLocal;
+
+  /** `environments`: the environments this stack may be deployed to, keyed by workspace name. */
+  constructor(scope: Construct, id: string, stackName: string, environments: Record<string, Environment>) {
+    super(scope, id);
+    const all = new TerraformLocal(this, "environments", environments);
+    all.overrideLogicalId("environments");
+
+    // Terraform only allows a validation rule to test its own variable, so the rule reads
+    // `var.workspace_check` to be accepted; its value never changes what is selected.
+    const check = new TerraformVariable(this, "workspace_check", {
+      type: "bool",
+      default: true,
+      description:
+        "Guards the workspace -> environment lookup. Leave it at its default: the validation fails plan in a workspace that config/environments.json does not define.",
+      validation: [
+        {
+          condition: `\${var.workspace_check && contains(keys(local.environments), terraform.workspace)}`,
+          errorMessage: `Terraform workspace "\${terraform.workspace}" is not an environment of stack ${stackName}: it is deployed in the workspaces \${join(", ", keys(local.environments))} (config/environments.json). Run terraform workspace select <one of them>.`,
+        },
+      ],
+    });
+    check.overrideLogicalId("workspace_check");
+
+    // Referencing the variable makes Terraform validate it before anything reads the environment.
+    this.selected = new TerraformLocal(
+      this,
+      "environment",
+      `\${var.workspace_check ? local.environments[terraform.workspace] : null}`,
+    );
+    this.selected.overrideLogicalId("environment");
+  }
+
+  /** The name of the selected environment, as Terraform sees it. */
+  get name(): string {
+    return Token.asString(ref("terraform.workspace"));
+  }
+
+  string(...path: EnvironmentPath): string {
+    return Token.asString(this.access(path));
+  }
+
+  number(...path: EnvironmentPath): number {
+    return Token.asNumber(this.access(path));
+  }
+
+  list(...path: EnvironmentPath): string[] {
+    return Token.asList(this.access(path));
+  }
+
+  private access(path: string[]) {
+    return propertyAccess(ref("local.environment"), path);
+  }
+}

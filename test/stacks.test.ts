@@ -1,0 +1,281 @@
+// The synthesized Terraform: stacks, their key settings, and the workspace -> environment wiring.
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../stacks/config";
+import { HEALTH_CHECK, LATENCY_RECORD_TTL } from "../stacks/global-dns";
+import { ACCESS_LOG_FORMAT } from "../modules/rest-api/formats";
+import { only, resources, synthTo, type Synthesized } from "./helpers/synth";
+
+const config = loadConfig();
+const REGIONAL = config.regions.map((r) => `platform-${r}`);
+
+let aws: Synthesized;
+let offline: Synthesized;
+beforeAll(() => {
+  aws = synthTo("aws");
+  offline = synthTo("offline");
+});
+
+describe("stacks", () => {
+  it("has one regional stack per configured region, global-dns and org-guardrails", () => {
+    expect(aws.stacks.map((s) => s.name).sort()).toEqual([...REGIONAL, "global-dns", "org-guardrails"].sort());
+  });
+
+  it("deploys global-dns after the regional stacks whose outputs it reads", () => {
+    const dns = aws.stacks.find((s) => s.name === "global-dns")!;
+    expect(dns.dependencies.sort()).toEqual([...REGIONAL].sort());
+    const order = aws.stacks.map((s) => s.name);
+    for (const regional of REGIONAL) expect(order.indexOf(regional)).toBeLessThan(order.indexOf("global-dns"));
+  });
+
+  it("deploys regional stacks and global-dns in every environment, org-guardrails in one", () => {
+    for (const s of aws.stacks) {
+      const expected = s.name === "org-guardrails" ? [config.organization.workspace] : Object.keys(config.environments).sort();
+      expect(s.workspaces, s.name).toEqual(expected);
+    }
+  });
+});
+
+describe("workspace selects the environment", () => {
+  it("guards the lookup with a validation that names the workspace", () => {
+    for (const s of aws.stacks) {
+      const check = s.json.variable?.workspace_check as { validation: { condition: string; error_message: string }[] };
+      expect(check.validation[0].condition).toContain("contains(keys(local.environments), terraform.workspace)");
+      expect(check.validation[0].error_message).toContain('Terraform workspace "${terraform.workspace}"');
+      expect(s.json.locals?.environment).toBe("${var.workspace_check ? local.environments[terraform.workspace] : null}");
+    }
+  });
+
+  it("aws target: S3 state per stack with a workspace key prefix and locking, provider assumes the deploy role", () => {
+    for (const s of aws.stacks) {
+      const backend = (s.json.terraform as any).backend.s3;
+      expect(backend).toMatchObject({
+        bucket: config.stateBackend.bucket,
+        key: `${config.stateBackend.keyPrefix}/${s.name}.tfstate`,
+        workspace_key_prefix: `${config.stateBackend.keyPrefix}/workspaces`,
+        use_lockfile: true,
+        encrypt: true,
+      });
+      const provider = s.json.provider!.aws[0] as any;
+      const expectedRole = s.name === "org-guardrails" ? config.organization.deployRoleArn : "${local.environment.deployRoleArn}";
+      expect(provider.assume_role[0].role_arn).toBe(expectedRole);
+      expect(provider.default_tags[0].tags.Environment).toBe("${terraform.workspace}");
+    }
+  });
+
+  it("offline target: local state, no role to assume, no account lookups", () => {
+    for (const s of offline.stacks) {
+      expect((s.json.terraform as any).backend).toEqual({ local: { path: `terraform.${s.name}.tfstate` } });
+      const provider = s.json.provider!.aws[0] as any;
+      expect(provider.assume_role).toBeUndefined();
+      expect(provider).toMatchObject({ skip_credentials_validation: true, skip_requesting_account_id: true });
+    }
+  });
+
+  it("carries every environment of the config, unchanged", () => {
+    expect(aws.stack("platform-us-east-1").locals?.environments).toEqual(config.environments);
+  });
+});
+
+describe("regional platform", () => {
+  it.each(REGIONAL)("%s: REGIONAL REST API with stage prod, tracing, JSON access logs with the enhanced fields", (name) => {
+    const json = aws.stack(name);
+    expect(only(json, "aws_api_gateway_rest_api").endpoint_configuration.types).toEqual(["REGIONAL"]);
+    const stage = only(json, "aws_api_gateway_stage");
+    expect(stage.stage_name).toBe("prod");
+    expect(stage.xray_tracing_enabled).toBe(true);
+    const format = JSON.parse(stage.access_log_settings.format);
+    expect(format).toEqual(ACCESS_LOG_FORMAT);
+    for (const phase of ["authorizer", "integration", "error"]) {
+      expect(Object.values(format).some((v) => String(v).startsWith(`$context.${phase}.`)), phase).toBe(true);
+    }
+    expect(JSON.stringify(format)).not.toContain("identity.apiKey\"");
+    const logGroup = Object.values(resources(json, "aws_cloudwatch_log_group")).find((g) => g.name.endsWith("/access"))!;
+    expect(logGroup.retention_in_days).toBe("${local.environment.logRetentionDays}");
+  });
+
+  it.each(REGIONAL)("%s: stage throttling from the environment", (name) => {
+    const settings = only(aws.stack(name), "aws_api_gateway_method_settings");
+    expect(settings.method_path).toBe("*/*");
+    expect(settings.settings).toMatchObject({
+      throttling_rate_limit: "${local.environment.api.throttleRateLimit}",
+      throttling_burst_limit: "${local.environment.api.throttleBurstLimit}",
+    });
+  });
+
+  it.each(REGIONAL)("%s: the deployment waits for and hashes every method, integration and response", (name) => {
+    const json = aws.stack(name);
+    const deployment = only(json, "aws_api_gateway_deployment");
+    expect(deployment.lifecycle).toEqual({ create_before_destroy: true });
+    expect(deployment.triggers.configuration).toMatch(/^[0-9a-f]{64}$/);
+    for (const type of ["aws_api_gateway_method", "aws_api_gateway_integration", "aws_api_gateway_resource", "aws_api_gateway_gateway_response"]) {
+      for (const id of Object.keys(resources(json, type))) expect(deployment.depends_on).toContain(`${type}.${id}`);
+    }
+  });
+
+  it("the deployment trigger changes when an integration changes, and only then", () => {
+    const hashOf = (s: Synthesized) => only(s.stack("platform-us-east-1"), "aws_api_gateway_deployment").triggers.configuration;
+    const again = synthTo("aws");
+    expect(hashOf(again)).toBe(hashOf(aws));
+    const changed = structuredClone(config);
+    changed.environments.dev.logRetentionDays = 30; // not part of the API's configuration
+    expect(hashOf(synthTo("aws", changed))).toBe(hashOf(aws));
+  });
+
+  it.each(REGIONAL)("%s: JSON gateway responses for every 4XX and 5XX, keeping their status codes", (name) => {
+    const responses = Object.values(resources(aws.stack(name), "aws_api_gateway_gateway_response"));
+    expect(responses.map((r) => r.response_type).sort()).toEqual(["DEFAULT_4XX", "DEFAULT_5XX"]);
+    for (const r of responses) {
+      expect(r.status_code).toBeUndefined();
+      expect(r.response_templates["application/json"]).toContain('"message":$context.error.messageString');
+    }
+  });
+
+  it.each(REGIONAL)("%s: custom domain with a DNS-validated certificate and base path v1 -> prod", (name) => {
+    const json = aws.stack(name);
+    const certificate = only(json, "aws_acm_certificate");
+    expect(certificate).toMatchObject({ domain_name: "${local.environment.domainName}", validation_method: "DNS" });
+    const record = only(json, "aws_route53_record");
+    expect(record).toMatchObject({ zone_id: "${local.environment.hostedZone.id}", allow_overwrite: true });
+    expect(record.name).toMatch(/domain_validation_options.*resource_record_name/);
+    const domain = only(json, "aws_api_gateway_domain_name");
+    expect(domain.endpoint_configuration.types).toEqual(["REGIONAL"]);
+    expect(domain.regional_certificate_arn).toMatch(/^\$\{aws_acm_certificate_validation\..*\.certificate_arn\}$/);
+    const mapping = only(json, "aws_api_gateway_base_path_mapping");
+    expect(mapping.base_path).toBe("v1");
+    expect(mapping.stage_name).toMatch(/aws_api_gateway_stage\..*\.stage_name/);
+  });
+
+  it.each(REGIONAL)("%s: every Lambda is nodejs22.x on arm64 with tracing, its own role and a log group with retention", (name) => {
+    const json = aws.stack(name);
+    const functions = Object.values(resources(json, "aws_lambda_function"));
+    expect(functions.length).toBeGreaterThanOrEqual(2);
+    const roles = new Set<string>();
+    for (const fn of functions) {
+      expect(fn).toMatchObject({ runtime: "nodejs22.x", architectures: ["arm64"], tracing_config: { mode: "Active" } });
+      expect(fn.source_code_hash).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+      expect(fn.filename).toMatch(/^assets\/.*\.zip$/);
+      roles.add(fn.role);
+      const logGroupRef = fn.logging_config.log_group.match(/^\$\{aws_cloudwatch_log_group\.([^.]+)\.name\}$/)[1];
+      expect(fn.depends_on).toContain(`aws_cloudwatch_log_group.${logGroupRef}`);
+      const logGroup = resources(json, "aws_cloudwatch_log_group")[logGroupRef];
+      expect(logGroup.name).toBe(`/aws/lambda/${fn.function_name}`);
+      expect(logGroup.retention_in_days).toBe("${local.environment.logRetentionDays}");
+      expect(JSON.stringify(fn.environment)).not.toMatch(/secret|password|token/i);
+    }
+    expect(roles.size).toBe(functions.length);
+  });
+
+  it.each(REGIONAL)("%s: IAM role names carry the region (IAM is global to the account)", (name) => {
+    const region = name.replace("platform-", "");
+    for (const role of Object.values(resources(aws.stack(name), "aws_iam_role"))) expect(role.name).toMatch(new RegExp(`-${region}$`));
+  });
+
+  it.each(REGIONAL)("%s: GET /helloworld and GET /healthcheck are Lambda proxies to the health functions", (name) => {
+    const json = aws.stack(name);
+    const fnByRef = (uri: string) => {
+      const id = uri.match(/aws_lambda_function\.([^.]+)\.invoke_arn/)![1];
+      return resources(json, "aws_lambda_function")[id];
+    };
+    const resourceByRef = (ref: string) => resources(json, "aws_api_gateway_resource")[ref.match(/aws_api_gateway_resource\.([^.]+)\.id/)![1]];
+    const routes = Object.values(resources(json, "aws_api_gateway_integration")).map((i) => ({
+      path: resourceByRef(i.resource_id).path_part,
+      type: i.type,
+      fn: fnByRef(i.uri).function_name,
+    }));
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        { path: "helloworld", type: "AWS_PROXY", fn: "platform-hello" },
+        { path: "healthcheck", type: "AWS_PROXY", fn: "platform-healthcheck" },
+      ]),
+    );
+    const healthcheck = Object.values(resources(json, "aws_lambda_function")).find((f) => f.function_name === "platform-healthcheck")!;
+    expect(healthcheck.environment.variables.STATUS).toBe("ok");
+    const permissions = Object.values(resources(json, "aws_lambda_permission")).map((p) => p.source_arn);
+    expect(permissions).toEqual(expect.arrayContaining([expect.stringMatching(/\/\*\/GET\/helloworld$/), expect.stringMatching(/\/\*\/GET\/healthcheck$/)]));
+  });
+
+  it("the two regional stacks are the same apart from the region", () => {
+    const [first, ...others] = REGIONAL;
+    const firstRegion = first.replace("platform-", "");
+    // The state bucket's region is the same for every stack: it is not the stack's region.
+    const withoutStateRegion = (name: string) => {
+      const json = structuredClone(aws.stack(name)) as any;
+      expect(json.terraform.backend.s3.region).toBe(config.stateBackend.region);
+      delete json.terraform.backend.s3.region;
+      return JSON.stringify(json);
+    };
+    const normalize = (name: string) => withoutStateRegion(name).split(name.replace("platform-", "")).join("<region>");
+    expect(normalize(first)).toContain("<region>");
+    for (const other of others) {
+      expect(normalize(other)).toEqual(normalize(first));
+      expect(withoutStateRegion(other)).not.toContain(firstRegion);
+    }
+  });
+});
+
+describe("global-dns", () => {
+  const json = () => aws.stack("global-dns");
+
+  it.each(config.regions)("%s: HTTPS_STR_MATCH health check on /prod/healthcheck of the region's execute-api host", (region) => {
+    const check = Object.values(resources(json(), "aws_route53_health_check")).find((c) => c.tags.Name.endsWith(region))!;
+    expect(check).toMatchObject({
+      type: "HTTPS_STR_MATCH",
+      port: 443,
+      resource_path: "/prod/healthcheck",
+      search_string: "ok",
+      request_interval: 30,
+      failure_threshold: 2,
+    });
+    expect(check.fqdn).toBe(`\${data.terraform_remote_state.state-${region}.outputs.api_execute_host}`);
+    expect(HEALTH_CHECK.failureThreshold).toBe(2);
+  });
+
+  it.each(config.regions)("%s: latency CNAME for the platform domain, TTL 60, tied to its health check", (region) => {
+    const records = resources(json(), "aws_route53_record");
+    const [id, record] = Object.entries(records).find(([, r]) => r.set_identifier === region)!;
+    expect(record).toMatchObject({
+      name: "${local.environment.domainName}",
+      zone_id: "${local.environment.hostedZone.id}",
+      type: "CNAME",
+      ttl: LATENCY_RECORD_TTL,
+      latency_routing_policy: { region },
+      records: [`\${data.terraform_remote_state.state-${region}.outputs.api_regional_domain_name}`],
+    });
+    const checkId = record.health_check_id.match(/aws_route53_health_check\.([^.]+)\.id/)[1];
+    expect(resources(json(), "aws_route53_health_check")[checkId].tags.Name).toMatch(new RegExp(`${region}$`));
+    expect(id).toContain(region);
+  });
+
+  it("reads each regional stack's state in the same workspace, from the same S3 bucket", () => {
+    const states = (json().data as any).terraform_remote_state;
+    for (const region of config.regions) {
+      const state = states[`state-${region}`];
+      expect(state.workspace).toBe("${terraform.workspace}");
+      expect(state.backend).toBe("s3");
+      expect(state.config).toMatchObject({
+        bucket: config.stateBackend.bucket,
+        key: `${config.stateBackend.keyPrefix}/platform-${region}.tfstate`,
+        workspace_key_prefix: `${config.stateBackend.keyPrefix}/workspaces`,
+      });
+    }
+  });
+
+  it("the regional stacks publish the outputs global-dns reads", () => {
+    const states = (json().data as any).terraform_remote_state as Record<string, unknown>;
+    const read = new Set(JSON.stringify(json()).match(/outputs\.[a-z_]+/g)!.map((m) => m.slice("outputs.".length)));
+    expect(Object.keys(states)).toHaveLength(config.regions.length);
+    for (const region of config.regions) {
+      const outputs = Object.keys(aws.stack(`platform-${region}`).output ?? {});
+      for (const name of read) expect(outputs).toContain(name);
+    }
+  });
+});
+
+describe("org-guardrails", () => {
+  it("creates the HIPAA OU under the configured root", () => {
+    expect(only(aws.stack("org-guardrails"), "aws_organizations_organizational_unit")).toMatchObject({
+      name: "HIPAA-Accounts",
+      parent_id: config.organization.rootId,
+    });
+  });
+});
