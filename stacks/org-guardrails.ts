@@ -21,6 +21,7 @@ export class OrgGuardrails extends PlatformStack {
       // Organizations is a global service; its API lives in us-east-1.
       region: "us-east-1",
       deployRoleArn: organization.deployRoleArn,
+      accountId: organization.managementAccountId,
       workspaces: [organization.workspace],
     });
 

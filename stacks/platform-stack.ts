@@ -27,6 +27,8 @@ export interface PlatformStackProps {
   region: string;
   /** Role the provider assumes when deploying to AWS; defaults to the environment's deploy role. */
   deployRoleArn?: string;
+  /** The account that role must be in: the provider refuses any other. Defaults to the environment's account. */
+  accountId?: string;
   /** Workspaces this stack is deployed in; default: every environment. */
   workspaces?: string[];
 }
@@ -83,6 +85,8 @@ export abstract class PlatformStack extends TerraformStack {
                 sessionName: `${props.config.project}-${stackName}`,
               },
             ],
+            // A workspace pointed at the wrong credentials must not touch another account.
+            allowedAccountIds: [props.accountId ?? this.environment.string("accountId")],
           }
         : {
             skipCredentialsValidation: true,

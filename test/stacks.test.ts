@@ -58,6 +58,8 @@ describe("workspace selects the environment", () => {
       const provider = s.json.provider!.aws[0] as any;
       const expectedRole = s.name === "org-guardrails" ? config.organization.deployRoleArn : "${local.environment.deployRoleArn}";
       expect(provider.assume_role[0].role_arn).toBe(expectedRole);
+      const expectedAccount = s.name === "org-guardrails" ? config.organization.managementAccountId : "${local.environment.accountId}";
+      expect(provider.allowed_account_ids).toEqual([expectedAccount]);
       expect(provider.default_tags[0].tags.Environment).toBe("${terraform.workspace}");
     }
   });
@@ -67,6 +69,7 @@ describe("workspace selects the environment", () => {
       expect((s.json.terraform as any).backend).toEqual({ local: { path: `terraform.${s.name}.tfstate` } });
       const provider = s.json.provider!.aws[0] as any;
       expect(provider.assume_role).toBeUndefined();
+      expect(provider.allowed_account_ids).toBeUndefined();
       expect(provider).toMatchObject({ skip_credentials_validation: true, skip_requesting_account_id: true });
     }
   });
