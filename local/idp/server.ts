@@ -1,0 +1,211 @@
+// The local IdP, playing ADFS for the SAML login: federation metadata, IdP-initiated sign-on
+// with RelayState (the login page sends users to
+// /adfs/ls/IdpInitiatedSignOn.aspx?loginToRp=urn:amazon:webservices&RelayState=...), a login
+// form, and the HTTP-POST binding back to the relying party with a signed SAMLResponse.
+// Routes are a table so that other protocols (an OIDC issuer) can join the same server.
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { closeServer, listenOnLoopback, LOOPBACK } from "../lib/listen";
+import { authenticate, loadDirectory, roleClaims, type Directory, type DirectoryUser } from "./directory";
+import { LOCAL_IDP_ENTITY_ID, localIdpKey, localIdpMetadataXml } from "./metadata";
+import {
+  AWS_ROLE_ATTRIBUTE,
+  AWS_ROLE_SESSION_NAME_ATTRIBUTE,
+  AWS_SESSION_DURATION_ATTRIBUTE,
+  buildSamlResponse,
+  escapeXml as escapeHtml,
+} from "./saml-response";
+
+export const METADATA_PATH = "/FederationMetadata/2007-06/FederationMetadata.xml";
+export const SIGN_ON_PATH = "/adfs/ls/IdpInitiatedSignOn.aspx";
+export const AWS_RELYING_PARTY = "urn:amazon:webservices";
+export const AWS_SAML_AUDIENCE = "https://signin.aws.amazon.com/saml";
+/** SAML bindings: RelayState MUST NOT exceed 80 bytes. */
+const MAX_RELAY_STATE_BYTES = 80;
+const MAX_FORM_BYTES = 16 * 1024;
+
+export interface RelyingParty {
+  /** ADFS's relying party identifier, named by `loginToRp`. */
+  identifier: string;
+  /** Response Destination and SubjectConfirmationData Recipient: the relying party's endpoint. */
+  acsUrl: string;
+  /** Where the browser posts the response; default `acsUrl`. Locally: an emulated API's URL. */
+  postUrl?: string;
+  audience: string;
+}
+
+export interface IdpOptions {
+  port?: number;
+  /** Users and groups; default local/idp/users.json. */
+  usersFile?: string;
+  relyingParties: RelyingParty[];
+  /** For the Role claims: `arn:aws:iam::<accountId>:saml-provider/<samlProviderName>,...role/<group>`. */
+  aws: { accountId: string; samlProviderName: string };
+  /** SessionDuration claim in seconds; none when absent. */
+  sessionDurationSeconds?: number;
+  now?: () => Date;
+}
+
+export interface RunningIdp {
+  /** Base URL, e.g. http://127.0.0.1:4567 */
+  url: string;
+  /** IdP-initiated sign-on URL for a relying party, without RelayState. */
+  signOnUrl(relyingParty?: string): string;
+  metadataUrl: string;
+  metadataXml: string;
+  entityId: string;
+  users: { username: string; password: string; groups: string[] }[];
+  stop(): Promise<void>;
+}
+
+type Route = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void> | void;
+
+export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
+  const directory = loadDirectory(options.usersFile);
+  const metadataXml = localIdpMetadataXml();
+  const key = localIdpKey();
+  const now = options.now ?? (() => new Date());
+  const relyingParty = (identifier: string | null) => options.relyingParties.find((rp) => rp.identifier === identifier);
+
+  const routes: Record<string, Route> = {
+    [`GET ${METADATA_PATH}`]: (_request, response) => send(response, 200, "application/samlmetadata+xml", metadataXml),
+    [`GET ${SIGN_ON_PATH}`]: (_request, response, url) => {
+      const problem = signOnProblem(url.searchParams.get("loginToRp"), url.searchParams.get("RelayState"));
+      if (problem) return sendPage(response, 400, "Sign-on request refused", `<p class="error">${escapeHtml(problem)}</p>`);
+      loginForm(response, 200, url.searchParams.get("loginToRp")!, url.searchParams.get("RelayState") ?? "");
+    },
+    [`POST ${SIGN_ON_PATH}`]: async (request, response) => {
+      const form = new URLSearchParams((await readForm(request)).toString("utf8"));
+      const rpId = form.get("loginToRp");
+      const relayState = form.get("RelayState") ?? "";
+      const problem = signOnProblem(rpId, relayState);
+      if (problem) return sendPage(response, 400, "Sign-on request refused", `<p class="error">${escapeHtml(problem)}</p>`);
+      const user = authenticate(directory, form.get("username") ?? "", form.get("password") ?? "");
+      if (!user) return loginForm(response, 401, rpId!, relayState, "Incorrect user ID or password. Type the correct user ID and password, and try again.");
+      postBinding(response, relyingParty(rpId)!, issue(user, relyingParty(rpId)!), relayState);
+    },
+  };
+
+  function signOnProblem(rpId: string | null, relayState: string | null): string | undefined {
+    if (!relyingParty(rpId)) {
+      return `Unknown relying party "${rpId ?? ""}": this IdP knows ${options.relyingParties.map((rp) => rp.identifier).join(", ")}`;
+    }
+    if (relayState !== null && Buffer.byteLength(relayState) > MAX_RELAY_STATE_BYTES) {
+      return `RelayState is ${Buffer.byteLength(relayState)} bytes; SAML allows at most ${MAX_RELAY_STATE_BYTES}`;
+    }
+    return undefined;
+  }
+
+  function issue(user: DirectoryUser, rp: RelyingParty): string {
+    const attributes: Record<string, string[]> = {
+      [AWS_ROLE_SESSION_NAME_ATTRIBUTE]: [user.email],
+      [AWS_ROLE_ATTRIBUTE]: roleClaims(user, options.aws),
+    };
+    if (attributes[AWS_ROLE_ATTRIBUTE].length === 0) delete attributes[AWS_ROLE_ATTRIBUTE];
+    if (options.sessionDurationSeconds) attributes[AWS_SESSION_DURATION_ATTRIBUTE] = [String(options.sessionDurationSeconds)];
+    const xml = buildSamlResponse(
+      {
+        issuer: LOCAL_IDP_ENTITY_ID,
+        destination: rp.acsUrl,
+        audience: rp.audience,
+        nameId: `${directory.domain}\\${user.username}`,
+        attributes,
+        issueInstant: now(),
+      },
+      key,
+    );
+    return Buffer.from(xml, "utf8").toString("base64");
+  }
+
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const route = routes[`${request.method} ${url.pathname}`];
+    if (!route) return sendPage(response, 404, "Not found", `<p>Nothing at ${escapeHtml(url.pathname)}.</p>`);
+    Promise.resolve(route(request, response, url)).catch((error: Error & { statusCode?: number }) => {
+      sendPage(response, error.statusCode ?? 500, "Error", `<p class="error">${escapeHtml(error.message)}</p>`);
+    });
+  });
+  const port = await listenOnLoopback(server, options.port);
+  const url = `http://${LOOPBACK}:${port}`;
+  return {
+    url,
+    signOnUrl: (rp = AWS_RELYING_PARTY) => `${url}${SIGN_ON_PATH}?loginToRp=${encodeURIComponent(rp)}`,
+    metadataUrl: `${url}${METADATA_PATH}`,
+    metadataXml,
+    entityId: LOCAL_IDP_ENTITY_ID,
+    users: directory.users.map(({ username, password, groups }) => ({ username, password, groups })),
+    stop: () => closeServer(server),
+  };
+}
+
+function readForm(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_FORM_BYTES) {
+        reject(Object.assign(new Error(`The form is larger than ${MAX_FORM_BYTES} bytes`), { statusCode: 413 }));
+        request.destroy();
+      } else chunks.push(chunk);
+    });
+    request.on("end", () => resolve(Buffer.concat(chunks)));
+    request.on("error", reject);
+  });
+}
+
+function send(response: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}) {
+  response.writeHead(status, { "content-type": contentType, "cache-control": "no-store", ...headers });
+  response.end(body);
+}
+
+const STYLE =
+  "body{font-family:system-ui,sans-serif;background:#f3f3f3;margin:0}main{max-width:26rem;margin:4rem auto;background:#fff;padding:2rem;border-top:4px solid #2672ec}" +
+  "h1{font-size:1.3rem;font-weight:400}label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}" +
+  "button{margin-top:1.2rem;padding:.5rem 1.5rem;background:#2672ec;color:#fff;border:0}.error{color:#b00020}";
+
+function sendPage(response: ServerResponse, status: number, title: string, body: string, extraCsp = "", nonce = "") {
+  const csp = `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'${extraCsp}${nonce ? `; script-src 'nonce-${nonce}'` : ""}`;
+  send(
+    response,
+    status,
+    "text/html; charset=utf-8",
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>` +
+      `<body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`,
+    { "content-security-policy": csp, "x-frame-options": "DENY" },
+  );
+}
+
+function loginForm(response: ServerResponse, status: number, rpId: string, relayState: string, error?: string) {
+  sendPage(
+    response,
+    status,
+    "Sign in (local ADFS)",
+    (error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : "") +
+      `<form method="post" action="${SIGN_ON_PATH}">` +
+      `<input type="hidden" name="loginToRp" value="${escapeHtml(rpId)}"><input type="hidden" name="RelayState" value="${escapeHtml(relayState)}">` +
+      `<label for="username">User name</label><input type="text" id="username" name="username" autocomplete="username" autofocus required>` +
+      `<label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>` +
+      `<button type="submit" id="sign-in">Sign in</button></form>`,
+  );
+}
+
+/** The HTTP-POST binding: a form the browser submits to the relying party by itself. */
+function postBinding(response: ServerResponse, rp: RelyingParty, samlResponse: string, relayState: string) {
+  const target = rp.postUrl ?? rp.acsUrl;
+  const nonce = randomBytes(16).toString("base64");
+  sendPage(
+    response,
+    200,
+    "Signing you in...",
+    `<form method="post" action="${escapeHtml(target)}">` +
+      `<input type="hidden" name="SAMLResponse" value="${samlResponse}">` +
+      (relayState ? `<input type="hidden" name="RelayState" value="${escapeHtml(relayState)}">` : "") +
+      `<noscript><p>Script is off: press Continue.</p></noscript><button type="submit">Continue</button></form>` +
+      `<script nonce="${nonce}">document.forms[0].submit()</script>`,
+    ` ${new URL(target).origin}`,
+    nonce,
+  );
+}
+
+export type { Directory };
