@@ -32,16 +32,17 @@ export async function signPickupToken(kms: KMSClient, keyId: string, claims: Pic
 }
 
 const arns = new Map<string, Promise<string>>();
-/** The key's ARN, resolved once per container (the alias does not change under a running function). */
-function keyArn(kms: KMSClient, keyId: string): Promise<string> {
-  let arn = arns.get(keyId);
+/** The key's ARN, resolved once per container and region (an alias does not move under a running function). */
+async function keyArn(kms: KMSClient, keyId: string): Promise<string> {
+  const cacheKey = `${await kms.config.region()}|${keyId}`;
+  let arn = arns.get(cacheKey);
   if (!arn) {
     arn = kms.send(new DescribeKeyCommand({ KeyId: keyId })).then(({ KeyMetadata }) => {
       if (!KeyMetadata?.Arn) throw new Error(`KMS DescribeKey ${keyId} returned no ARN`);
       return KeyMetadata.Arn;
     });
-    arn.catch(() => arns.delete(keyId));
-    arns.set(keyId, arn);
+    arn.catch(() => arns.delete(cacheKey));
+    arns.set(cacheKey, arn);
   }
   return arn;
 }
