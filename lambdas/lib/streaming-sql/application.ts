@@ -1,0 +1,158 @@
+// A compiled streaming SQL application: rows go in through its input streams with their ROWTIME,
+// rows come out of any stream to subscribers, and the whole state (clock, open windows, join
+// buffers, forests) is a plain-JSON snapshot that another process can restore and continue.
+import { SqlError, type ErrorRow, type SqlRuntimeError } from "./errors";
+import type { Column, OutputRow, Report, StatefulOperator, StreamNode } from "./operators";
+import { integerRange, isExactNumeric, isNumeric, isText, typeText, type SqlType, type Value } from "./types";
+
+/** The pseudo-stream that carries rows a pump failed on, as in Kinesis Analytics. */
+export const ERROR_STREAM = "error_stream";
+
+export interface ApplicationSnapshot {
+  format: "streaming-sql/1";
+  /** Which application (SQL, input schemas, seed) the state belongs to. */
+  fingerprint: string;
+  clock: number | null;
+  operators: Record<string, unknown>;
+}
+
+/** A failed row no one subscribed to error_stream for: raised rather than lost. */
+export class UnreportedRowError extends Error {
+  readonly code = "SQL_RUNTIME";
+  constructor(readonly row: ErrorRow) {
+    super(`pump ${row.pump} dropped a row (ROWTIME ${row.rowtime}): ${row.message}; subscribe to ${ERROR_STREAM} to receive such rows`);
+    this.name = "UnreportedRowError";
+  }
+}
+
+export class ErrorChannel {
+  readonly listeners = new Set<(row: ErrorRow) => void>();
+
+  reporter(pump: string): Report {
+    return (rowtime: number, error: SqlRuntimeError) => {
+      const row: ErrorRow = { code: "SQL_RUNTIME", pump, rowtime, message: error.message };
+      if (this.listeners.size === 0) throw new UnreportedRowError(row);
+      for (const listener of this.listeners) listener(row);
+    };
+  }
+}
+
+export class Application {
+  private clockMs = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly fingerprint: string,
+    private readonly streams: Map<string, StreamNode>,
+    private readonly inputs: ReadonlySet<string>,
+    /** Upstream pumps first, so that rows a clock step releases reach the operators below in the same step. */
+    private readonly operators: StatefulOperator[],
+    private readonly errors: ErrorChannel,
+  ) {}
+
+  /** The latest ROWTIME or clock time seen; undefined before any. */
+  get clock(): number | undefined {
+    return Number.isFinite(this.clockMs) ? this.clockMs : undefined;
+  }
+
+  /** Names of the in-application streams. */
+  get streamNames(): string[] {
+    return [...this.streams.keys()];
+  }
+
+  columns(stream: string): readonly Column[] {
+    return this.stream(stream).columns;
+  }
+
+  /**
+   * Inserts a row into an input stream. `rowtime` is its arrival time (epoch ms); ROWTIME never
+   * goes back, so a row older than the clock takes the clock's time, as an in-application
+   * stream's ROWTIME is the time the row entered it. Missing columns are NULL.
+   */
+  insert(stream: string, values: Readonly<Record<string, unknown>>, rowtime: number): void {
+    const node = this.stream(stream);
+    if (!this.inputs.has(stream)) {
+      throw new SqlError("SQL_INPUT", `stream ${stream}`, `is not an input stream; inputs: ${[...this.inputs].join(", ")}`);
+    }
+    if (!Number.isFinite(rowtime)) throw new SqlError("SQL_INPUT", "ROWTIME", `must be a finite epoch-milliseconds number, got ${rowtime}`);
+    const tuple = node.columns.map((column) => inputValue(values[column.name], column, stream));
+    const time = Math.max(rowtime, this.clockMs);
+    this.advanceTo(time);
+    tuple.push(time);
+    node.insert(tuple);
+  }
+
+  /** Moves the clock forward: windows that end at or before `clock` emit their rows. */
+  advanceTo(clock: number): void {
+    if (!Number.isFinite(clock)) throw new SqlError("SQL_INPUT", "clock", `must be a finite epoch-milliseconds number, got ${clock}`);
+    if (clock <= this.clockMs) return;
+    this.clockMs = clock;
+    for (const operator of this.operators) operator.advance?.(clock);
+  }
+
+  /** Calls `listener` with every row inserted into `stream` (or every failed row, for error_stream). */
+  subscribe(stream: string, listener: (row: OutputRow) => void): () => void;
+  subscribe(stream: typeof ERROR_STREAM, listener: (row: ErrorRow) => void): () => void;
+  subscribe(stream: string, listener: ((row: OutputRow) => void) | ((row: ErrorRow) => void)): () => void {
+    const listeners = (stream === ERROR_STREAM ? this.errors.listeners : this.stream(stream).listeners) as Set<typeof listener>;
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  snapshot(): ApplicationSnapshot {
+    return {
+      format: "streaming-sql/1",
+      fingerprint: this.fingerprint,
+      clock: this.clock ?? null,
+      operators: Object.fromEntries(this.operators.map((o) => [o.id, o.snapshot()])),
+    };
+  }
+
+  /** Continues from a snapshot of this same application (same SQL, inputs and seed). */
+  restore(snapshot: ApplicationSnapshot): void {
+    if (snapshot?.format !== "streaming-sql/1") {
+      throw new SqlError("SQL_SNAPSHOT", "snapshot", `format ${JSON.stringify(snapshot?.format)} is not streaming-sql/1`);
+    }
+    if (snapshot.fingerprint !== this.fingerprint) {
+      throw new SqlError("SQL_SNAPSHOT", "snapshot", "it belongs to another application (different SQL, input schema or seed)");
+    }
+    const clock = snapshot.clock;
+    if (clock !== null && !Number.isFinite(clock)) throw new SqlError("SQL_SNAPSHOT", "snapshot", `clock ${clock} is not a time`);
+    for (const operator of this.operators) {
+      if (!(operator.id in (snapshot.operators ?? {}))) throw new SqlError("SQL_SNAPSHOT", "snapshot", `it has no state for operator ${operator.id}`);
+      operator.restore(snapshot.operators[operator.id]);
+    }
+    this.clockMs = clock ?? Number.NEGATIVE_INFINITY;
+  }
+
+  private stream(name: string): StreamNode {
+    const node = this.streams.get(name);
+    if (!node) throw new SqlError("SQL_INPUT", `stream ${name}`, `is not a stream of this application; streams: ${this.streamNames.join(", ")}`);
+    return node;
+  }
+}
+
+/** Checks an input value against its column's type, as the input schema's mapping would. */
+function inputValue(value: unknown, column: Column, stream: string): Value {
+  if (value === undefined || value === null) return null;
+  const type: SqlType = column.type;
+  const fail = (expected: string) =>
+    new SqlError("SQL_INPUT", `column "${column.name}" of ${stream}`, `expected ${expected}, got ${JSON.stringify(value)?.slice(0, 60)}`);
+  if (isText(type)) {
+    if (typeof value !== "string") throw fail(typeText(type));
+    if (type.length !== undefined && value.length > type.length) throw fail(`at most ${type.length} characters`);
+    return value;
+  }
+  if (isNumeric(type) || type.name === "TIMESTAMP") {
+    if (typeof value !== "number" || !Number.isFinite(value)) throw fail(`a finite number (${typeText(type)})`);
+    if (isExactNumeric(type)) {
+      const [min, max] = integerRange(type)!;
+      if (!Number.isInteger(value) || value < min || value > max) throw fail(`an integer in ${typeText(type)}'s range`);
+    }
+    return value === 0 ? 0 : value;
+  }
+  if (type.name === "BOOLEAN") {
+    if (typeof value !== "boolean") throw fail("true or false");
+    return value;
+  }
+  throw fail(typeText(type));
+}
