@@ -206,7 +206,7 @@ class PumpCompiler {
           "SQL_UNSUPPORTED",
           "stream join",
           "a join needs its two ROWTIMEs equal (WHERE a.ROWTIME = b.ROWTIME); windowed joins are not supported",
-          (query.joinCondition ?? query.where ?? query.from[1]).position,
+          query.joinCondition || query.where ? startOf((query.joinCondition ?? query.where)!) : query.from[1].position,
         );
       }
       conditions.splice(joinOn, 1);
@@ -220,7 +220,7 @@ class PumpCompiler {
     if (conditions.length > 0) {
       filter = compileExpr(conditions.reduce((a, b) => ({ kind: "binary", operator: "AND", left: a, right: b, position: a.position })), scope);
       if (filter.type.name !== "BOOLEAN" && filter.type.name !== "NULL") {
-        throw new SqlError("SQL_INVALID", "WHERE", `the condition is ${typeText(filter.type)}, not BOOLEAN`, (query.where ?? query.joinCondition)!.position);
+        throw new SqlError("SQL_INVALID", "WHERE", `the condition is ${typeText(filter.type)}, not BOOLEAN`, startOf((query.where ?? query.joinCondition)!));
       }
     }
 
@@ -386,6 +386,11 @@ function scopeOf(columns: Column[], qualifiers: string[]): Scope {
 
 function itemName(item: Extract<Query["items"][number], { kind: "expr" }>, index: number): string {
   return item.alias?.name ?? (item.expr.kind === "column" ? item.expr.name : `EXPR$${index}`);
+}
+
+/** Where an expression starts in the text (a binary node's own position is its operator's). */
+function startOf(expr: Expr): SourcePosition {
+  return expr.kind === "binary" ? startOf(expr.left) : expr.position;
 }
 
 function conjuncts(expr: Expr | undefined): Expr[] {
