@@ -1,8 +1,10 @@
 // Loads config/environments.json and refuses to synthesize anything from a config that does not
 // match config/environments.schema.json, naming the field and the rule that failed.
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject } from "ajv";
+import { readIdpMetadata } from "../modules/saml-federation/metadata";
 
 export interface Environment {
   accountId: string;
@@ -13,6 +15,20 @@ export interface Environment {
   features: { legacyKinesisAnalytics: boolean };
   api: { throttleRateLimit: number; throttleBurstLimit: number };
   logRetentionDays: number;
+  saml: SamlSettings;
+}
+
+export interface SamlSettings {
+  idpMetadataFile: string;
+  roleNameContains: string;
+  sessionDurationSeconds: { production: number; dev: number };
+  loginSiteBucket: string;
+  /** Filled in at load time from idpMetadataFile: the document and what is pinned from it. */
+  idpMetadata: string;
+  idpEntityId: string;
+  /** Comma-separated base64 DER certificates. */
+  idpSigningCertificates: string;
+  idpSsoUrl: string;
 }
 
 export interface PlatformConfig {
@@ -97,12 +113,32 @@ function crossFieldProblems(config: PlatformConfig): string[] {
   return problems;
 }
 
-/** Validates a parsed config; `source` names it in error messages. */
-export function parseConfig(value: unknown, source = "config"): PlatformConfig {
+/** Reads each environment's IdP metadata file (relative to `baseDir`) and pins what it names. */
+function loadIdpMetadata(config: PlatformConfig, baseDir: string): string[] {
+  const problems: string[] = [];
+  for (const [name, env] of Object.entries(config.environments)) {
+    const field = `environments.${name}.saml.idpMetadataFile`;
+    try {
+      const xml = readFileSync(resolve(baseDir, env.saml.idpMetadataFile), "utf8");
+      const trust = readIdpMetadata(xml, env.saml.idpMetadataFile);
+      Object.assign(env.saml, { idpMetadata: xml, idpEntityId: trust.entityId, idpSigningCertificates: trust.signingCertificates.join(","), idpSsoUrl: trust.ssoUrl });
+    } catch (error) {
+      problems.push(`${field}: ${(error as Error).message} (rule: idpMetadata)`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Validates a parsed config; `source` names it in error messages, `baseDir` is where relative
+ * file names in it (IdP metadata) are read from.
+ */
+export function parseConfig(value: unknown, source = "config", baseDir = dirname(CONFIG_PATH)): PlatformConfig {
   const validate = validator();
   if (!validate(value)) throw new ConfigError(source, (validate.errors ?? []).map(describe));
-  const config = value as PlatformConfig;
-  const problems = crossFieldProblems(config);
+  // A copy: the metadata fields are added to it, and the caller's value stays valid config.
+  const config = structuredClone(value) as PlatformConfig;
+  const problems = [...crossFieldProblems(config), ...loadIdpMetadata(config, baseDir)];
   if (problems.length > 0) throw new ConfigError(source, problems);
   return config;
 }
@@ -121,5 +157,5 @@ export function loadConfig(path = process.env.PLATFORM_CONFIG || CONFIG_PATH): P
   } catch (error) {
     throw new ConfigError(path, [`is not JSON: ${(error as Error).message}`]);
   }
-  return parseConfig(value, path);
+  return parseConfig(value, path, dirname(path));
 }

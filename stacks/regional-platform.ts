@@ -4,6 +4,7 @@ import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import { Health } from "../modules/health";
 import { RestApi } from "../modules/rest-api";
+import { SamlFederation } from "../modules/saml-federation";
 import type { PlatformConfig } from "./config";
 import { REGIONAL_OUTPUTS, regionalStackName } from "./outputs";
 import { PlatformStack, type DeployTarget } from "./platform-stack";
@@ -35,12 +36,36 @@ export class RegionalPlatform extends PlatformStack {
       customDomain: { domainName: env.string("domainName"), hostedZoneId: env.string("hostedZone", "id") },
     });
 
+    const saml = new SamlFederation(this, "saml-federation", {
+      api: this.api,
+      project: config.project,
+      region,
+      isPrimary: this.isPrimary,
+      primaryRegion: config.primaryRegion,
+      regions: config.regions,
+      accountId: env.string("accountId"),
+      logRetentionDays,
+      domainName: env.string("domainName"),
+      idp: {
+        metadata: env.string("saml", "idpMetadata"),
+        entityId: env.string("saml", "idpEntityId"),
+        signingCertificates: env.string("saml", "idpSigningCertificates"),
+        ssoUrl: env.string("saml", "idpSsoUrl"),
+      },
+      roleNameContains: env.string("saml", "roleNameContains"),
+      sessionDurationSeconds: {
+        production: env.number("saml", "sessionDurationSeconds", "production"),
+        dev: env.number("saml", "sessionDurationSeconds", "dev"),
+      },
+      loginSiteBucket: env.string("saml", "loginSiteBucket"),
+    });
+
     new Health(this, "health", {
       api: this.api,
       project: config.project,
       region,
       logRetentionDays,
-      dependencies: { tables: [], streams: [] },
+      dependencies: { tables: saml.tables, streams: [] },
     });
 
     const outputs: Record<keyof typeof REGIONAL_OUTPUTS, string> = {

@@ -11,7 +11,9 @@ type EnvironmentPath =
   | ["hostedZone", keyof Environment["hostedZone"]]
   | ["alerts", keyof Environment["alerts"]]
   | ["features", keyof Environment["features"]]
-  | ["api", keyof Environment["api"]];
+  | ["api", keyof Environment["api"]]
+  | ["saml", Exclude<keyof Environment["saml"], "sessionDurationSeconds">]
+  | ["saml", "sessionDurationSeconds", keyof Environment["saml"]["sessionDurationSeconds"]];
 
 export class WorkspaceEnvironment extends Construct {
   private readonly selected: TerraformLocal;

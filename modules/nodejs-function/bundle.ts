@@ -32,19 +32,28 @@ export interface LambdaBundle {
 const bundles = new Map<string, LambdaBundle>();
 
 /**
+ * `cjs`: `index.js`, CommonJS. `esm`: `index.mjs`, an ES module, for handlers whose dependencies
+ * need top-level await (libxml2-wasm instantiates its WebAssembly that way); Lambda loads either
+ * for the handler `index.<export>`. CommonJS dependencies inside an ES module bundle get a
+ * `require` for Node's built-in modules.
+ */
+export type ModuleFormat = "cjs" | "esm";
+const ESM_REQUIRE_BANNER = 'import{createRequire as __createRequire}from"node:module";const require=__createRequire(import.meta.url);';
+
+/**
  * `entry` is a path relative to the repository root, e.g. `lambdas/hello/index.ts`; the bundle's
- * `index.js` exports what the entry exports (CommonJS, so the handler is `index.<export>`).
+ * `index.js` (or `index.mjs`) exports what the entry exports (the handler is `index.<export>`).
  * The zip is written to `stagingDir`; one process builds each entry once per staging dir,
  * however many stacks use it.
  */
-export function bundleLambda(entry: string, stagingDir: string): LambdaBundle {
-  const cacheKey = `${stagingDir}\0${entry}`;
+export function bundleLambda(entry: string, stagingDir: string, format: ModuleFormat = "cjs"): LambdaBundle {
+  const cacheKey = `${stagingDir}\0${entry}\0${format}`;
   const cached = bundles.get(cacheKey);
   if (cached) return cached;
 
   const name = entry.replace(/^lambdas\//, "").replace(/\/index\.ts$/, "").replace(/[^A-Za-z0-9_-]/g, "_");
   // A fixed output location inside the repository keeps source-map paths identical across clones.
-  const outfile = join(VIRTUAL_OUT_DIR, name, "index.js");
+  const outfile = join(VIRTUAL_OUT_DIR, name, format === "esm" ? "index.mjs" : "index.js");
   const result = buildSync({
     absWorkingDir: REPO_ROOT,
     entryPoints: [join(REPO_ROOT, entry)],
@@ -52,7 +61,8 @@ export function bundleLambda(entry: string, stagingDir: string): LambdaBundle {
     bundle: true,
     platform: "node",
     target: "node20",
-    format: "cjs",
+    format,
+    ...(format === "esm" ? { banner: { js: ESM_REQUIRE_BANNER } } : {}),
     minify: true,
     treeShaking: true,
     sourcemap: "external",

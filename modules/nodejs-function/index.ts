@@ -9,7 +9,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "../iam/policy";
-import { bundleLambda, type LambdaBundle } from "./bundle";
+import { bundleLambda, type LambdaBundle, type ModuleFormat } from "./bundle";
 
 export const LAMBDA_RUNTIME = "nodejs22.x";
 export const LAMBDA_ARCHITECTURE = "arm64";
@@ -31,6 +31,8 @@ export interface NodejsFunctionProps {
   memorySizeMb?: number;
   /** Cap on concurrent executions, where the function protects a downstream. */
   reservedConcurrency?: number;
+  /** Bundle as CommonJS (default) or as an ES module (for dependencies with top-level await). */
+  moduleFormat?: ModuleFormat;
   /** What the function may do besides writing its own logs and traces. */
   policyStatements?: PolicyStatement[];
 }
@@ -47,7 +49,7 @@ export class NodejsFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: NodejsFunctionProps) {
     super(scope, id);
-    this.bundle = bundleLambda(props.entry, join(App.of(this).outdir, ".bundles"));
+    this.bundle = bundleLambda(props.entry, join(App.of(this).outdir, ".bundles"), props.moduleFormat);
     const asset = new TerraformAsset(this, "code", {
       path: this.bundle.zipPath,
       type: AssetType.FILE,

@@ -1,0 +1,62 @@
+// The login page's S3 website bucket (primary region): the files of web/ and a config.json that
+// tells the page where the API and the IdP are. An S3 website serves anonymous GETs, so the
+// bucket allows public s3:GetObject, and nothing else; its objects are encrypted at rest.
+import { createHash } from "node:crypto";
+import { Construct } from "constructs";
+import { Fn } from "cdktf";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketWebsiteConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-website-configuration";
+import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
+import { buildLoginPage } from "../../web/build";
+
+export interface LoginSiteProps {
+  bucket: string;
+  config: { apiUrl: string; idpSignOnUrl: string; region: string };
+}
+
+export class LoginSite extends Construct {
+  readonly websiteEndpoint: string;
+
+  constructor(scope: Construct, id: string, props: LoginSiteProps) {
+    super(scope, id);
+    const bucket = new S3Bucket(this, "bucket", { bucket: props.bucket, tags: { PublicWebsite: "login page (public GET by design)" } });
+    new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
+      bucket: bucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+    });
+    const website = new S3BucketWebsiteConfiguration(this, "website", { bucket: bucket.id, indexDocument: { suffix: "index.html" } });
+    this.websiteEndpoint = website.websiteEndpoint;
+    // ACLs stay blocked; only the bucket policy below may grant public reads.
+    const access = new S3BucketPublicAccessBlock(this, "public-access", {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      ignorePublicAcls: true,
+      blockPublicPolicy: false,
+      restrictPublicBuckets: false,
+    });
+    new S3BucketPolicy(this, "public-read", {
+      bucket: bucket.id,
+      policy: Fn.jsonencode({
+        Version: "2012-10-17",
+        Statement: [{ Sid: "WebsiteRead", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `${bucket.arn}/*` }],
+      }),
+      dependsOn: [access],
+    });
+
+    const files = [...buildLoginPage(), { path: "config.json", contentType: "application/json", content: Fn.jsonencode(props.config) }];
+    for (const file of files) {
+      new S3Object(this, `file-${file.path.replace(/\W/g, "-")}`, {
+        bucket: bucket.id,
+        key: file.path,
+        content: file.content,
+        contentType: file.contentType,
+        cacheControl: "no-cache",
+        // Static files change only when their bytes do; config.json when Terraform's values do.
+        ...(file.path === "config.json" ? {} : { etag: createHash("md5").update(file.content).digest("hex") }),
+      });
+    }
+  }
+}
