@@ -1,6 +1,13 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // Lambdas import their SQL as text (`with { type: "text" }`), which esbuild bundles; tests load it the same way.
+  plugins: [
+    {
+      name: "sql-as-text",
+      transform: (code, id) => (id.endsWith(".sql") ? { code: `export default ${JSON.stringify(code)};`, map: null } : undefined),
+    },
+  ],
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,

@@ -6,7 +6,7 @@ import type { Column, OutputRow, Report, StatefulOperator, StreamNode } from "./
 import { integerRange, isExactNumeric, isNumeric, isText, typeText, type SqlType, type Value } from "./types";
 
 /** The pseudo-stream that carries rows a pump failed on, as in Kinesis Analytics. */
-export const ERROR_STREAM = "error_stream";
+export const ERROR_STREAM = "error_stream" as const;
 
 export interface ApplicationSnapshot {
   format: "streaming-sql/1";
@@ -90,8 +90,8 @@ export class Application {
   }
 
   /** Calls `listener` with every row inserted into `stream` (or every failed row, for error_stream). */
-  subscribe(stream: string, listener: (row: OutputRow) => void): () => void;
   subscribe(stream: typeof ERROR_STREAM, listener: (row: ErrorRow) => void): () => void;
+  subscribe(stream: string, listener: (row: OutputRow) => void): () => void;
   subscribe(stream: string, listener: ((row: OutputRow) => void) | ((row: ErrorRow) => void)): () => void {
     const listeners = (stream === ERROR_STREAM ? this.errors.listeners : this.stream(stream).listeners) as Set<typeof listener>;
     listeners.add(listener);
