@@ -16,6 +16,14 @@ export interface Environment {
   api: { throttleRateLimit: number; throttleBurstLimit: number };
   logRetentionDays: number;
   saml: SamlSettings;
+  mars: MarsSettings;
+}
+
+/** The Mars weather display backend (modules/mars-display). */
+export interface MarsSettings {
+  photosApiUrl: string;
+  weather: { source: "msl-rems" | "insight"; url: string };
+  usagePlan: { rateLimit: number; burstLimit: number; quotaLimit: number; quotaPeriod: "DAY" | "WEEK" | "MONTH" };
 }
 
 export interface SamlSettings {

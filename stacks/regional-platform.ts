@@ -3,6 +3,7 @@
 import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import { Health } from "../modules/health";
+import { MarsDisplay } from "../modules/mars-display";
 import { RestApi } from "../modules/rest-api";
 import { SamlFederation } from "../modules/saml-federation";
 import type { PlatformConfig } from "./config";
@@ -67,6 +68,27 @@ export class RegionalPlatform extends PlatformStack {
       logRetentionDays,
       dependencies: { tables: saml.tables, streams: [] },
     });
+
+    const mars = new MarsDisplay(this, "mars-display", {
+      api: this.api,
+      project: config.project,
+      region,
+      accountId: env.string("accountId"),
+      logRetentionDays,
+      upstream: {
+        photosApiUrl: env.string("mars", "photosApiUrl"),
+        weatherSource: env.string("mars", "weather", "source"),
+        weatherUrl: env.string("mars", "weather", "url"),
+      },
+      usagePlan: {
+        rateLimit: env.number("mars", "usagePlan", "rateLimit"),
+        burstLimit: env.number("mars", "usagePlan", "burstLimit"),
+        quotaLimit: env.number("mars", "usagePlan", "quotaLimit"),
+        quotaPeriod: env.string("mars", "usagePlan", "quotaPeriod"),
+      },
+    });
+    new TerraformOutput(this, "MarsApiUrl", { value: mars.url, description: "GET /mars of this region (firmware secrets.py mars_api_url)" }).overrideLogicalId("MarsApiUrl");
+    new TerraformOutput(this, "MarsApiKey", { value: mars.apiKeyValue, sensitive: true, description: "API key of the Mars displays (secrets.py mars_api_key)" }).overrideLogicalId("MarsApiKey");
 
     const outputs: Record<keyof typeof REGIONAL_OUTPUTS, string> = {
       apiId: this.api.id,

@@ -13,7 +13,10 @@ type EnvironmentPath =
   | ["features", keyof Environment["features"]]
   | ["api", keyof Environment["api"]]
   | ["saml", Exclude<keyof Environment["saml"], "sessionDurationSeconds">]
-  | ["saml", "sessionDurationSeconds", keyof Environment["saml"]["sessionDurationSeconds"]];
+  | ["saml", "sessionDurationSeconds", keyof Environment["saml"]["sessionDurationSeconds"]]
+  | ["mars", "photosApiUrl"]
+  | ["mars", "weather", keyof Environment["mars"]["weather"]]
+  | ["mars", "usagePlan", keyof Environment["mars"]["usagePlan"]];
 
 export class WorkspaceEnvironment extends Construct {
   private readonly selected: TerraformLocal;
