@@ -2,6 +2,7 @@
 // the region (and whether it is the primary, which owns global resources) differs.
 import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
+import { Clickstream } from "../modules/clickstream";
 import { Health } from "../modules/health";
 import { MarsDisplay } from "../modules/mars-display";
 import { RestApi } from "../modules/rest-api";
@@ -61,12 +62,24 @@ export class RegionalPlatform extends PlatformStack {
       loginSiteBucket: env.string("saml", "loginSiteBucket"),
     });
 
+    const clickstream = new Clickstream(this, "clickstream", {
+      api: this.api,
+      project: config.project,
+      region,
+      logRetentionDays,
+      alerts: { email: env.list("alerts", "email"), sms: env.list("alerts", "sms") },
+      legacyKinesisAnalytics: env.boolean("features", "legacyKinesisAnalytics"),
+    });
+
     new Health(this, "health", {
       api: this.api,
       project: config.project,
       region,
       logRetentionDays,
-      dependencies: { tables: saml.tables, streams: [] },
+      dependencies: {
+        tables: [...saml.tables, ...clickstream.dependencies.tables],
+        streams: clickstream.dependencies.streams,
+      },
     });
 
     const mars = new MarsDisplay(this, "mars-display", {

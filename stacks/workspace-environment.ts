@@ -3,7 +3,7 @@
 // A workspace that names no environment (also `default`) fails `terraform plan` with a message
 // that names it, before the provider or any resource is evaluated.
 import { Construct } from "constructs";
-import { TerraformLocal, TerraformVariable, Token, propertyAccess, ref } from "cdktf";
+import { TerraformLocal, TerraformVariable, Token, propertyAccess, ref, type IResolvable } from "cdktf";
 import type { Environment } from "./config";
 
 type EnvironmentPath =
@@ -67,6 +67,11 @@ export class WorkspaceEnvironment extends Construct {
 
   list(...path: EnvironmentPath): string[] {
     return Token.asList(this.access(path));
+  }
+
+  /** A switch such as features.legacyKinesisAnalytics, for Fn.conditional. */
+  boolean(...path: EnvironmentPath): IResolvable {
+    return this.access(path);
   }
 
   private access(path: string[]) {
