@@ -31,6 +31,7 @@ export interface SamlSettings {
   roleNameContains: string;
   sessionDurationSeconds: { production: number; dev: number };
   loginSiteBucket: string;
+  loginSiteOrigin: string;
   /** Filled in at load time from idpMetadataFile: the document and what is pinned from it. */
   idpMetadata: string;
   idpEntityId: string;

@@ -43,7 +43,6 @@ export class RegionalPlatform extends PlatformStack {
       project: config.project,
       region,
       isPrimary: this.isPrimary,
-      primaryRegion: config.primaryRegion,
       regions: config.regions,
       accountId: env.string("accountId"),
       logRetentionDays,
@@ -60,6 +59,7 @@ export class RegionalPlatform extends PlatformStack {
         dev: env.number("saml", "sessionDurationSeconds", "dev"),
       },
       loginSiteBucket: env.string("saml", "loginSiteBucket"),
+      loginSiteOrigin: env.string("saml", "loginSiteOrigin"),
     });
 
     const clickstream = new Clickstream(this, "clickstream", {

@@ -12,8 +12,8 @@ const config = loadConfig();
 let synthesized: Synthesized;
 const primary = () => synthesized.stack(regionalStackName(config.primaryRegion));
 const secondary = () => synthesized.stack(regionalStackName(config.regions.find((r) => r !== config.primaryRegion)!));
-const byName = (json: any, type: string, name: string) => Object.values(resources(json, type)).find((r) => r.name === name);
-const json = (value: string) => JSON.parse(value.replace(/^\$\{jsonencode\(/, "").replace(/\)\}$/, ""));
+const byName = (json: any, type: string, name: string): Record<string, any> | undefined =>
+  Object.values(resources(json, type)).find((r) => r.name === name);
 
 beforeAll(() => {
   synthesized = synthTo("offline", config);
@@ -41,13 +41,13 @@ describe("saml-federation", () => {
       expect(table.replica).toEqual([{ region_name: "us-west-2", point_in_time_recovery: true }]);
     }
     expect(byName(primary(), "aws_dynamodb_table", "SAMLSessions")).toMatchObject({ hash_key: "identityhash", ttl: { attribute_name: "expiresAt", enabled: true } });
-    expect(byName(primary(), "aws_dynamodb_table", "SAMLUsers").hash_key).toBe("CognitoID");
-    expect(byName(primary(), "aws_dynamodb_table", "SAMLAssertions").ttl).toEqual({ attribute_name: "expiresAt", enabled: true });
+    expect(byName(primary(), "aws_dynamodb_table", "SAMLUsers")!.hash_key).toBe("CognitoID");
+    expect(byName(primary(), "aws_dynamodb_table", "SAMLAssertions")!.ttl).toEqual({ attribute_name: "expiresAt", enabled: true });
     expect(resources(secondary(), "aws_dynamodb_table")).toEqual({});
   });
 
   it("lets the ADFS roles be assumed only with SAML from the provider, for assertions addressed to the platform", () => {
-    const trust = JSON.stringify(byName(primary(), "aws_iam_role", "ADFS-Production").assume_role_policy);
+    const trust = JSON.stringify(byName(primary(), "aws_iam_role", "ADFS-Production")!.assume_role_policy);
     expect(trust).toContain("sts:AssumeRoleWithSAML");
     expect(trust).toContain("aws_iam_saml_provider.");
     expect(trust).toContain('\\"SAML:aud\\"');
@@ -91,7 +91,7 @@ describe("saml-federation", () => {
         Object.entries(r.response_parameters ?? {}).filter(([k]) => k.endsWith("Access-Control-Allow-Origin")).map(([, v]) => v),
       ),
     );
-    expect([...origins]).toEqual(["'http://${local.environment.saml.loginSiteBucket}.s3-website-us-east-1.amazonaws.com'"]);
+    expect([...origins]).toEqual(["'${local.environment.saml.loginSiteOrigin}'"]);
   });
 
   it("bundles the SAML handlers as ES modules under 1 MiB, with the configuration in their environment", () => {

@@ -288,10 +288,11 @@ export class RestApi extends Construct {
 
   private configurationHash(context: IResolveContext): string {
     const configuration = this.served.map((r) => context.resolve(r.toTerraform()));
-    // Construct paths ("//" metadata) are not configuration: leave them out so that the same
+    // Construct paths ("//" metadata) are not configuration, and the stack's own region is the
+    // same for the whole stack (AWS integration URIs name it): leave both out so that the same
     // API gives the same hash in every region.
     const withoutMetadata = JSON.stringify(configuration, (key, value) => (key === "//" ? undefined : value));
-    return createHash("sha256").update(withoutMetadata).digest("hex");
+    return createHash("sha256").update(withoutMetadata.split(this.props.region).join("<region>")).digest("hex");
   }
 
   private customDomain(): ApiGatewayDomainName {

@@ -21,6 +21,8 @@ import { LoginSite } from "./login-site";
 import { MOCK_OK_REQUEST, PICKUP_FAILED, PICKUP_RESPONSE, PROCESS_SAML_REQUEST, USERS_RESPONSE, pickupRequest } from "./templates";
 
 export const SAML_PROVIDER_NAME = "ADFS";
+/** Construct id of the scope holding what only the primary region declares. */
+export const PRIMARY_ONLY_SCOPE = "primary-only";
 export const ROLE_NAMES = { production: "ADFS-Production", dev: "ADFS-Dev" } as const;
 export const TABLE_NAMES = { sessions: "SAMLSessions", users: "SAMLUsers", assertions: "SAMLAssertions" } as const;
 /** What STS requires as the assertion's audience for AWS federation. */
@@ -39,7 +41,6 @@ export interface SamlFederationProps {
   region: string;
   /** Declares the account-global resources and the tables (with a replica in each other region). */
   isPrimary: boolean;
-  primaryRegion: string;
   regions: string[];
   accountId: string;
   logRetentionDays: number;
@@ -49,6 +50,8 @@ export interface SamlFederationProps {
   roleNameContains: string;
   sessionDurationSeconds: { production: number; dev: number };
   loginSiteBucket: string;
+  /** Where browsers load the login page: the only CORS origin, and where ProcessSAML redirects. */
+  loginSiteOrigin: string;
 }
 
 export interface TableRef {
@@ -69,17 +72,19 @@ export class SamlFederation extends Construct {
     super(scope, id);
     const { region, accountId } = props;
     this.acsUrl = `https://${props.domainName}/${BASE_PATH}${SAML_ROUTES.login.path}`;
-    // The S3 website endpoint of the login site's bucket (in the primary region).
-    this.loginSiteOrigin = `http://${props.loginSiteBucket}.s3-website-${props.primaryRegion}.amazonaws.com`;
+    this.loginSiteOrigin = props.loginSiteOrigin;
     this.loginPageUrl = `${this.loginSiteOrigin}/`;
     const tableArn = (name: string) => `arn:aws:dynamodb:${region}:${accountId}:table/${name}`;
     this.tables = Object.values(TABLE_NAMES).map((name) => ({ name, arn: tableArn(name) }));
     const providerArn = `arn:aws:iam::${accountId}:saml-provider/${SAML_PROVIDER_NAME}`;
 
     if (props.isPrimary) {
-      this.globalTables(props);
-      this.federation(props);
-      new LoginSite(this, "login-site", {
+      // Account-global resources, declared once: a scope of their own, so that they are easy to
+      // tell apart from what every region has.
+      const account = new Construct(this, PRIMARY_ONLY_SCOPE);
+      this.globalTables(account, props);
+      this.federation(account, props);
+      new LoginSite(account, "login-site", {
         bucket: props.loginSiteBucket,
         config: { apiUrl: `https://${props.domainName}/${BASE_PATH}`, idpSignOnUrl: `${props.idp.ssoUrl}IdpInitiatedSignOn.aspx?loginToRp=urn:amazon:webservices`, region },
       });
@@ -138,8 +143,9 @@ export class SamlFederation extends Construct {
         {
           sid: "PickupTokenPublicKeys",
           actions: ["kms:GetPublicKey"],
-          // The JWT key of every platform region (a login may be picked up in another region).
-          resources: props.regions.map((r) => `arn:aws:kms:${r}:${accountId}:key/*`),
+          // The JWT key of every platform region (a login may be picked up in another region):
+          // keys of this account behind the JWT alias, wherever they are.
+          resources: [`arn:aws:kms:*:${accountId}:key/*`],
           conditions: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": [alias.name] } },
         },
       ],
@@ -148,10 +154,10 @@ export class SamlFederation extends Construct {
     this.routes(props);
   }
 
-  private globalTables(props: SamlFederationProps): void {
+  private globalTables(scope: Construct, props: SamlFederationProps): void {
     const replicas = props.regions.filter((r) => r !== props.region).map((regionName) => ({ regionName, pointInTimeRecovery: true }));
     const table = (id: string, name: string, key: string, ttlAttribute?: string) =>
-      new DynamodbTable(this, id, {
+      new DynamodbTable(scope, id, {
         name,
         billingMode: "PAY_PER_REQUEST",
         hashKey: key,
@@ -170,8 +176,8 @@ export class SamlFederation extends Construct {
     table("assertions-table", TABLE_NAMES.assertions, "assertionId", "expiresAt");
   }
 
-  private federation(props: SamlFederationProps): void {
-    const provider = new IamSamlProvider(this, "idp", { name: SAML_PROVIDER_NAME, samlMetadataDocument: props.idp.metadata });
+  private federation(scope: Construct, props: SamlFederationProps): void {
+    const provider = new IamSamlProvider(scope, "idp", { name: SAML_PROVIDER_NAME, samlMetadataDocument: props.idp.metadata });
     const trust = Fn.jsonencode({
       Version: "2012-10-17",
       Statement: [
@@ -184,19 +190,19 @@ export class SamlFederation extends Construct {
         },
       ],
     });
-    const production = new IamRole(this, "role-production", {
+    const production = new IamRole(scope, "role-production", {
       name: ROLE_NAMES.production,
       description: "Federated users of the ADFS-Production group: may call GET /users",
       assumeRolePolicy: trust,
       maxSessionDuration: Fn.max([3600, props.sessionDurationSeconds.production]),
     });
-    new IamRole(this, "role-dev", {
+    new IamRole(scope, "role-dev", {
       name: ROLE_NAMES.dev,
       description: "Federated users of the ADFS-Dev group: no permissions yet",
       assumeRolePolicy: trust,
       maxSessionDuration: Fn.max([3600, props.sessionDurationSeconds.dev]),
     });
-    new IamRolePolicy(this, "production-invoke-users", {
+    new IamRolePolicy(scope, "production-invoke-users", {
       name: "invoke-get-users",
       role: production.name,
       policy: policyDocument([

@@ -2,8 +2,10 @@
 // tells the page where the API and the IdP are. An S3 website serves anonymous GETs, so the
 // bucket allows public s3:GetObject, and nothing else; its objects are encrypted at rest.
 import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Construct } from "constructs";
-import { Fn } from "cdktf";
+import { App, AssetType, Fn, TerraformAsset } from "cdktf";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
@@ -46,17 +48,30 @@ export class LoginSite extends Construct {
       dependsOn: [access],
     });
 
-    const files = [...buildLoginPage(), { path: "config.json", contentType: "application/json", content: Fn.jsonencode(props.config) }];
-    for (const file of files) {
+    // The page's files go as assets (as Lambda zips do): their bytes are not Terraform strings,
+    // where `${` would be read as an interpolation.
+    const staging = join(App.of(this).outdir, ".web");
+    mkdirSync(staging, { recursive: true });
+    for (const file of buildLoginPage()) {
+      const md5 = createHash("md5").update(file.content).digest("hex");
+      const path = join(staging, `${md5}-${file.path}`);
+      writeFileSync(path, file.content);
+      const asset = new TerraformAsset(this, `asset-${file.path.replace(/\W/g, "-")}`, { path, type: AssetType.FILE, assetHash: md5 });
       new S3Object(this, `file-${file.path.replace(/\W/g, "-")}`, {
         bucket: bucket.id,
         key: file.path,
-        content: file.content,
+        source: asset.path,
         contentType: file.contentType,
         cacheControl: "no-cache",
-        // Static files change only when their bytes do; config.json when Terraform's values do.
-        ...(file.path === "config.json" ? {} : { etag: createHash("md5").update(file.content).digest("hex") }),
+        etag: md5,
       });
     }
+    new S3Object(this, "file-config-json", {
+      bucket: bucket.id,
+      key: "config.json",
+      content: Fn.jsonencode(props.config),
+      contentType: "application/json",
+      cacheControl: "no-cache",
+    });
   }
 }

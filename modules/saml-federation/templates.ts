@@ -37,9 +37,12 @@ export const PICKUP_RESPONSE = `#set($akid = $input.path('$.Attributes.AccessKey
 
 export const PICKUP_FAILED = `{"message": "The credential store did not answer; try again.", "requestId": "$context.requestId"}`;
 
-/** GET /users (MOCK): the seed's answer. */
+/**
+ * GET /users (MOCK): the seed's answer. `$$` is Terraform's escape for a literal `$`: API Gateway
+ * receives the seed's `${context.identity.userAgent}`.
+ */
 export const MOCK_OK_REQUEST = `{"statusCode": 200}`;
 export const USERS_RESPONSE = `{
     "status": "Success",
-    "agent": "\${context.identity.userAgent}"
+    "agent": "$\${context.identity.userAgent}"
 }`;

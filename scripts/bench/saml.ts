@@ -1,0 +1,114 @@
+// npm run bench:saml: the SAML login's figures (SPEC 11).
+// - cold init of each bundle (the esbuild zips Lambda runs) in a fresh Node process, against a
+//   baseline: a fresh process importing nothing;
+// - the first login after start (schema compilation included) and ProcessSAML warm p50/p99,
+//   handler in-process against dynalite and the local KMS/STS (the local cloud adds its API
+//   Gateway on top: see the local cloud's own benchmark);
+// - the schema validator: per-call time and memory growth over many calls, against the baseline
+//   the SPEC measured, @authenio/samlify-xmllint-wasm, on the same document in the same run.
+// Targets: warm p50 < 50 ms, first login < 1 s, cold init < 300 ms, no memory growth.
+import { execFileSync } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { unzipSync } from "fflate";
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { bundleLambda } from "../../modules/nodejs-function/bundle";
+import { buildSamlResponse } from "../../local/idp/saml-response";
+import { localIdpKey, LOCAL_IDP_ENTITY_ID } from "../../local/idp/metadata";
+import { ACCOUNT, ACS_URL, AWS_AUDIENCE, PROVIDER_ARN, startSamlCloud } from "../../test/helpers/saml-cloud";
+
+const WARM_LOGINS = Number(process.env.BENCH_LOGINS ?? 200);
+const VALIDATIONS = Number(process.env.BENCH_VALIDATIONS ?? 2000);
+const BASELINE_VALIDATIONS = 20;
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const percentile = (v: number[], p: number) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor((v.length * p) / 100))];
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+function response(): string {
+  return buildSamlResponse(
+    {
+      issuer: LOCAL_IDP_ENTITY_ID,
+      destination: ACS_URL,
+      audience: AWS_AUDIENCE,
+      nameId: "EXAMPLE\\bob",
+      attributes: {
+        "https://aws.amazon.com/SAML/Attributes/RoleSessionName": ["bob@example.com"],
+        "https://aws.amazon.com/SAML/Attributes/Role": [`${PROVIDER_ARN},arn:aws:iam::${ACCOUNT}:role/ADFS-Production`],
+      },
+    },
+    localIdpKey(),
+  );
+}
+
+function timeInFreshProcess(code: string): number {
+  const out = execFileSync(process.execPath, ["--input-type=module", "--no-warnings", "-e", code], { encoding: "utf8" });
+  return Number(out.trim().split("\n").pop());
+}
+
+function coldInit() {
+  const dir = mkdtempSync(join(tmpdir(), "saml-bench-"));
+  const baseline = median([1, 2, 3].map(() => timeInFreshProcess("const t=performance.now(); await Promise.resolve(); console.log(performance.now()-t)")));
+  console.log(`cold init (median of 3 fresh processes; baseline empty import ${ms(baseline)})`);
+  for (const entry of ["lambdas/process-saml/index.ts", "lambdas/saml-authorizer/index.ts"]) {
+    const bundle = bundleLambda(entry, join(dir, "zips"), "esm");
+    const codeDir = join(dir, entry.split("/")[1]);
+    mkdirSync(codeDir, { recursive: true });
+    for (const [name, bytes] of Object.entries(unzipSync(readFileSync(bundle.zipPath)))) writeFileSync(join(codeDir, name), bytes);
+    const samples = [1, 2, 3].map(() =>
+      timeInFreshProcess(`const t=performance.now(); await import(${JSON.stringify(join(codeDir, "index.mjs"))}); console.log(performance.now()-t)`),
+    );
+    console.log(`  ${entry.padEnd(34)} ${ms(median(samples)).padStart(9)}  zip ${(bundle.sizeBytes / 1024).toFixed(0)} KiB  (target < 300 ms, < 1024 KiB)`);
+  }
+}
+
+async function logins() {
+  const cloud = await startSamlCloud();
+  Object.assign(process.env, cloud.environment);
+  const startedAt = performance.now();
+  const { handler } = await import("../../lambdas/process-saml/index");
+  const login = async () => {
+    const form = new URLSearchParams({ SAMLResponse: Buffer.from(response()).toString("base64"), RelayState: `${randomUUID()}:${randomBytes(16).toString("base64url")}` });
+    const t = performance.now();
+    const { location } = await handler({ body: Buffer.from(form.toString()).toString("base64"), requestId: randomUUID() });
+    if (!location.includes("#token=")) throw new Error(`login refused: ${location}`);
+    return performance.now() - t;
+  };
+  const first = await login();
+  console.log(`first login after start: ${ms(performance.now() - startedAt)} including the handler's import, ${ms(first)} the request itself (target < 1 s)`);
+  const samples: number[] = [];
+  for (let i = 0; i < WARM_LOGINS; i++) samples.push(await login());
+  console.log(`ProcessSAML warm, ${WARM_LOGINS} logins: p50 ${ms(percentile(samples, 50))}, p99 ${ms(percentile(samples, 99))} (target p50 < 50 ms)`);
+  await cloud.stop();
+}
+
+async function validator() {
+  const { validateSamlDocument } = await import("../../lambdas/lib/saml/schema-validator");
+  const xml = response();
+  validateSamlDocument(xml);
+  const rssBefore = process.memoryUsage().rss;
+  const times: number[] = [];
+  for (let i = 0; i < VALIDATIONS; i++) {
+    const t = performance.now();
+    validateSamlDocument(xml);
+    times.push(performance.now() - t);
+  }
+  const growth = (process.memoryUsage().rss - rssBefore) / 1024 / 1024;
+  const { validate } = await import("@authenio/samlify-xmllint-wasm");
+  const baseline: number[] = [];
+  for (let i = 0; i < BASELINE_VALIDATIONS; i++) {
+    const t = performance.now();
+    await validate(xml);
+    baseline.push(performance.now() - t);
+  }
+  console.log(
+    `schema validator (libxml2-wasm, schemas compiled once): p50 ${ms(percentile(times, 50))}, p99 ${ms(percentile(times, 99))}, ` +
+      `RSS ${growth >= 0 ? "+" : ""}${growth.toFixed(1)} MB over ${VALIDATIONS} calls; ` +
+      `baseline @authenio/samlify-xmllint-wasm p50 ${ms(median(baseline))} over ${BASELINE_VALIDATIONS} calls`,
+  );
+}
+
+coldInit();
+await logins();
+await validator();
