@@ -6,6 +6,8 @@
 //  - Positive height (rows bottom-up): OnDiskBitmap reads the height unsigned and always
 //    addresses rows from the bottom, so a top-down (negative height) file is shown garbled.
 //  - Rows padded to a multiple of 4 bytes; no palette, no colour-space conversion.
+//  - At least 138 bytes: CircuitPython 9's OnDiskBitmap reads that much header at once and
+//    refuses a shorter file, so a tiny image is padded with zeros after its pixels.
 // Colours are reduced to 5/6/5 bits with a 4x4 ordered (Bayer) dither, which keeps gradients
 // such as the Martian sky free of bands and gives the same bytes for the same input every time.
 
@@ -23,6 +25,7 @@ const BI_BITFIELDS = 3;
 const LCS_SRGB = 0x73524742; // 'sRGB'
 const PIXELS_PER_METRE = 2835; // 72 dpi
 const MASKS = { red: 0xf800, green: 0x07e0, blue: 0x001f, alpha: 0 } as const;
+const MIN_FILE_BYTES = 138;
 
 /** Offsets 0..15 of a 4x4 Bayer matrix. */
 const BAYER_4X4 = [
@@ -51,7 +54,7 @@ export function encodeBmp565(image: RgbaImage): Buffer {
   }
   const stride = bmpRowStride(width);
   const imageBytes = stride * height;
-  const file = Buffer.alloc(BMP_PIXEL_OFFSET + imageBytes);
+  const file = Buffer.alloc(Math.max(MIN_FILE_BYTES, BMP_PIXEL_OFFSET + imageBytes));
 
   file.write("BM", 0, "latin1");
   file.writeUInt32LE(file.length, 2);
