@@ -1,0 +1,114 @@
+// Beacon traffic for the clickstream pipeline: a TypeScript port of the seed's
+// ClickImpressionGenerator.py, same behaviour and the same "_ - +" progress output, plus pacing.
+//
+//   npm run clickstream:generate -- --url <API base URL> [--rate <requests/s>] [--seed <n>]
+//       [--iterations 2500] [--click-rate 0.1] [--anomaly-start 1950] [--anomaly-end 2000] [--anomaly-rate 0.5]
+//
+// --url is the API's base (e.g. http://127.0.0.1:4000/prod or https://api.example.com/v1);
+// beacons go to <url>/beacon?browseraction=Impression|Click. Without --rate, requests go one
+// after another as fast as they are answered, as the Python script's did. Windows are 10 s and
+// RANDOM_CUT_FOREST scores only after 12 of them, so pick a rate (around 10/s) at which the
+// injected anomaly (iterations 1950-1999) arrives after two minutes.
+import { randomInt } from "node:crypto";
+import { parseArgs } from "node:util";
+import { SEED_BEHAVIOUR, clickImpressions, optionProblems, type ClickImpressionOptions } from "./lib/click-impressions";
+
+const USAGE =
+  "usage: clickstream-generator --url <API base URL> [--rate <requests/s>] [--seed <n>] [--iterations 2500] " +
+  "[--click-rate 0.1] [--anomaly-start 1950] [--anomaly-end 2000] [--anomaly-rate 0.5]";
+
+class UsageError extends Error {
+  readonly code = "USAGE";
+}
+
+function readOptions(): { url: URL; rate?: number; plan: ClickImpressionOptions } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        url: { type: "string" },
+        rate: { type: "string" },
+        seed: { type: "string" },
+        iterations: { type: "string" },
+        "click-rate": { type: "string" },
+        "anomaly-start": { type: "string" },
+        "anomaly-end": { type: "string" },
+        "anomaly-rate": { type: "string" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const number = (text: string | undefined, fallback: number) => (text === undefined ? fallback : text.trim() === "" ? Number.NaN : Number(text));
+  const plan: ClickImpressionOptions = {
+    iterations: number(values.iterations, SEED_BEHAVIOUR.iterations),
+    clickRate: number(values["click-rate"], SEED_BEHAVIOUR.clickRate),
+    anomalyStart: number(values["anomaly-start"], SEED_BEHAVIOUR.anomalyStart),
+    anomalyEnd: number(values["anomaly-end"], SEED_BEHAVIOUR.anomalyEnd),
+    anomalyRate: number(values["anomaly-rate"], SEED_BEHAVIOUR.anomalyRate),
+    seed: number(values.seed, randomInt(2 ** 31)),
+  };
+  const problems = optionProblems(plan);
+  const rate = values.rate === undefined ? undefined : number(values.rate, 0);
+  if (rate !== undefined && !(rate > 0 && Number.isFinite(rate))) problems.push(`--rate must be a number of requests per second > 0, got ${values.rate}`);
+  let url: URL | undefined;
+  if (!values.url) problems.push("--url is required: the API's base URL, e.g. http://127.0.0.1:4000/prod");
+  else {
+    try {
+      url = new URL(values.url);
+      if (url.protocol !== "http:" && url.protocol !== "https:") problems.push(`--url must be http(s), got ${values.url}`);
+    } catch {
+      problems.push(`--url is not a URL: ${values.url}`);
+    }
+  }
+  if (problems.length > 0) throw new UsageError(problems.join("\n"));
+  return { url: url!, rate, plan };
+}
+
+async function main(): Promise<number> {
+  const { url, rate, plan } = readOptions();
+  const beaconUrl = `${url.href.replace(/\/+$/, "")}/beacon?browseraction=`;
+  const started = performance.now();
+  let sent = 0;
+  const failures = new Map<string, number>();
+  for (const step of clickImpressions(plan)) {
+    if (step.kind === "progress") {
+      process.stdout.write(step.text);
+      continue;
+    }
+    if (rate !== undefined) {
+      const due = started + (sent * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    let response: Response;
+    try {
+      response = await fetch(beaconUrl + step.action);
+    } catch (error) {
+      const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
+      process.stderr.write(`\ncannot reach ${beaconUrl}${step.action} (${cause}); stopped after ${sent} beacons\n`);
+      return 1;
+    }
+    await response.arrayBuffer();
+    sent++;
+    if (!response.ok) {
+      const key = `HTTP ${response.status}`;
+      failures.set(key, (failures.get(key) ?? 0) + 1);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const failed = [...failures.values()].reduce((a, b) => a + b, 0);
+  const detail = failed > 0 ? `, ${failed} refused (${[...failures].map(([k, n]) => `${n} x ${k}`).join(", ")})` : "";
+  process.stderr.write(`\n${sent} beacons in ${seconds.toFixed(1)} s (${(sent / seconds).toFixed(1)}/s), seed ${plan.seed}${detail}\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: Error) => {
+    process.stderr.write(`${error.message}\n${error instanceof UsageError ? `${USAGE}\n` : ""}`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  },
+);
