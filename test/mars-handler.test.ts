@@ -1,19 +1,18 @@
-// FetchMarsData against the NASA fixture server, the local S3 emulator and SSM on loopback: the
+// FetchMarsData against the NASA fixture server, the local S3 emulator and the local SSM: the
 // SPEC 5.3 answer, the walk back to the latest day with photos, one BMP per photo, the stale
 // answer when NASA fails or hangs, clear errors when there is nothing to serve, and every BMP
 // it made checked by the simulator's OnDiskBitmap rules.
 import { execFileSync } from "node:child_process";
-import { createServer, type Server } from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { verifySigV4 } from "../local/lib/sigv4";
-import { closeServer, listenOnLoopback } from "../local/lib/listen";
 import { insightWeatherDocument, isoDate, photoId, photoJpeg, remsWeatherDocument } from "../local/nasa/fixtures";
 import { startNasaFixtureServer, type RunningNasaFixture } from "../local/nasa/server";
 import { startS3Server, type RunningS3Server } from "../local/s3/server";
 import { S3State } from "../local/s3/state";
+import { startSsmServer } from "../local/ssm/server";
+import { SsmState } from "../local/ssm/state";
 import { encodeBmp565 } from "../lambdas/lib/bmp";
 import { decodeJpeg, letterbox } from "../lambdas/fetch-mars-data/image";
 
@@ -23,40 +22,6 @@ const lookup = (id: string) => (id === credentials.accessKeyId ? { secretAccessK
 const NASA_KEY = "nasa-test-key-0123456789";
 const PARAMETER = "/platform/mars-display/nasa-api-key";
 const FIRMWARE = join(__dirname, "..", "firmware");
-
-/** SSM GetParameter (awsJson1.1) on loopback, SigV4-checked: the one call FetchMarsData makes. */
-async function startSsm(parameters: Record<string, string>): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (c: Buffer) => chunks.push(c));
-    request.on("end", () => {
-      const body = Buffer.concat(chunks);
-      const reply = (status: number, value: unknown) => {
-        response.writeHead(status, { "content-type": "application/x-amz-json-1.1" });
-        response.end(JSON.stringify(value));
-      };
-      const [path, query = ""] = (request.url ?? "/").split("?");
-      const auth = verifySigV4({ method: request.method!, path, query, headers: request.headers, body }, lookup);
-      if (!auth.ok) return reply(400, { __type: "UnrecognizedClientException", message: auth.message });
-      if (request.headers["x-amz-target"] !== "AmazonSSM.GetParameter") return reply(400, { __type: "UnknownOperationException", message: "" });
-      const input = JSON.parse(body.toString()) as { Name: string; WithDecryption?: boolean };
-      const value = parameters[input.Name];
-      if (value === undefined) return reply(400, { __type: "ParameterNotFound", message: `Parameter ${input.Name} not found.` });
-      reply(200, {
-        Parameter: {
-          Name: input.Name,
-          Type: "SecureString",
-          // Without decryption SSM hands out the ciphertext.
-          Value: input.WithDecryption ? value : Buffer.from(`kms:${value}`).toString("base64"),
-          Version: 1,
-          ARN: `arn:aws:ssm:${auth.region}:111111111111:parameter${input.Name}`,
-        },
-      });
-    });
-  });
-  const port = await listenOnLoopback(server);
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => closeServer(server) };
-}
 
 type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
 
@@ -98,7 +63,9 @@ function setEnvironment(overrides: Record<string, string> = {}) {
 beforeAll(async () => {
   nasa = await startNasaFixtureServer({ apiKey: NASA_KEY, slowMs: 20_000 });
   s3 = await startS3Server({ state, credentials: lookup });
-  ssm = await startSsm({ [PARAMETER]: NASA_KEY });
+  const parameters = new SsmState("111111111111");
+  parameters.putParameter(REGION, { name: PARAMETER, type: "SecureString", value: NASA_KEY });
+  ssm = await startSsmServer({ state: parameters, credentials: lookup });
   Object.assign(process.env, {
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,

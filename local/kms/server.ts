@@ -1,11 +1,7 @@
-// The KMS JSON protocol (awsJson1.1, `X-Amz-Target: TrentService.<Operation>`) over KmsState.
-// One endpoint serves every region: the region is the one in the request's credential scope.
-import { createServer, type IncomingMessage } from "node:http";
-import { AwsServiceError, readBody, regionOfRequest, sendJson, sendJsonError } from "../lib/aws-wire";
-import { closeServer, listenOnLoopback, LOOPBACK } from "../lib/listen";
+// The KMS operations (awsJson1.1, `X-Amz-Target: TrentService.<Operation>`) over KmsState.
+import { AwsServiceError } from "../lib/aws-wire";
+import { jsonText as text, startJsonProtocolServer, type RunningJsonServer } from "../lib/json-protocol";
 import type { KmsState } from "./state";
-
-const CONTENT_TYPE = "application/x-amz-json-1.1";
 
 type Handler = (state: KmsState, region: string, input: Record<string, unknown>) => unknown;
 
@@ -13,7 +9,6 @@ const blob = (value: unknown, field: string): Buffer => {
   if (typeof value !== "string") throw new AwsServiceError("ValidationException", `${field} is required (base64)`);
   return Buffer.from(value, "base64");
 };
-const text = (value: unknown): string => (typeof value === "string" ? value : "");
 
 const OPERATIONS: Record<string, Handler> = {
   CreateKey: (state, region, input) => ({
@@ -55,29 +50,9 @@ const OPERATIONS: Record<string, Handler> = {
     }),
 };
 
-async function handle(state: KmsState, request: IncomingMessage) {
-  const target = String(request.headers["x-amz-target"] ?? "");
-  const operation = target.startsWith("TrentService.") ? OPERATIONS[target.slice("TrentService.".length)] : undefined;
-  if (!operation) throw new AwsServiceError("UnknownOperationException", `The local KMS does not implement ${target || "(no X-Amz-Target)"}`);
-  const region = regionOfRequest(request.headers, request.url);
-  const body = await readBody(request);
-  let input: unknown;
-  try {
-    input = body.length ? JSON.parse(body.toString("utf8")) : {};
-  } catch {
-    throw new AwsServiceError("SerializationException", "Request body is not JSON");
-  }
-  if (typeof input !== "object" || input === null) throw new AwsServiceError("SerializationException", "Request body must be a JSON object");
-  return operation(state, region, input as Record<string, unknown>);
-}
-
-export async function startKmsServer(options: { state: KmsState; port?: number }): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const server = createServer((request, response) => {
-    handle(options.state, request).then(
-      (result) => sendJson(response, 200, result, CONTENT_TYPE),
-      (error) => sendJsonError(response, error, CONTENT_TYPE),
-    );
-  });
-  const port = await listenOnLoopback(server, options.port);
-  return { endpoint: `http://${LOOPBACK}:${port}`, stop: () => closeServer(server) };
+export function startKmsServer(options: { state: KmsState; port?: number }): Promise<RunningJsonServer> {
+  const operations = Object.fromEntries(
+    Object.entries(OPERATIONS).map(([name, operation]) => [name, (region: string, input: Record<string, unknown>) => operation(options.state, region, input)]),
+  );
+  return startJsonProtocolServer({ targetPrefix: "TrentService", serviceName: "KMS", operations, port: options.port });
 }

@@ -44,6 +44,10 @@ export interface Bucket {
   publicAccessBlock?: PublicAccessBlock;
   /** S3 encrypts every object since January 2023: SSE-S3 unless configured otherwise. */
   encryption: BucketEncryption;
+  /** The bucket policy document (JSON text), as `aws_s3_bucket_policy` sets it. */
+  policy?: string;
+  /** Static website hosting (`aws_s3_bucket_website_configuration`). */
+  website?: { indexDocument: string; errorDocument?: string };
 }
 
 export type ChecksumAlgorithm = "CRC32" | "SHA1" | "SHA256";
@@ -123,6 +127,21 @@ export class S3State {
 
   putPublicAccessBlock(name: string, config: PublicAccessBlock): void {
     this.bucket(name).publicAccessBlock = { ...config };
+    this.saveBuckets();
+  }
+
+  /** Like S3, refuses a public policy while the bucket's public access block blocks public policies. */
+  putBucketPolicy(name: string, policy: string, isPublic: boolean): void {
+    const bucket = this.bucket(name);
+    if (isPublic && bucket.publicAccessBlock?.blockPublicPolicy) {
+      throw new S3Error("AccessDenied", `Bucket ${name} blocks public policies (BlockPublicPolicy): the policy grants access to everyone`, 403);
+    }
+    bucket.policy = policy;
+    this.saveBuckets();
+  }
+
+  putWebsite(name: string, website: { indexDocument: string; errorDocument?: string }): void {
+    this.bucket(name).website = { ...website };
     this.saveBuckets();
   }
 
