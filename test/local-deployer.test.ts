@@ -188,6 +188,16 @@ describe("deployer", () => {
     expect(created).toHaveLength(0);
   });
 
+  it("does not ask for a type whose only resources have a count of 0 in this workspace", async () => {
+    const switchedOff = { count: "${local.features.legacy ? 1 : 0}" };
+    const off = deploy({ ...PROVIDER, locals: { features: { legacy: false } }, resource: { aws_thing: { a: { name: "a" } }, aws_legacy_app: { l: switchedOff } } });
+    await off.promise;
+    expect(off.created.map((c) => c.address)).toEqual(["aws_thing.a"]);
+    const on = deploy({ ...PROVIDER, locals: { features: { legacy: true } }, resource: { aws_thing: { a: { name: "a" } }, aws_legacy_app: { l: switchedOff } } });
+    await expect(on.promise).rejects.toThrow(/cannot emulate these resource types.*aws_legacy_app/);
+    expect(on.created).toHaveLength(0);
+  });
+
   it("reads another stack's outputs through terraform_remote_state, by the stack's state key", async () => {
     const deployed = new Map<string, DeployedStack>([
       ["platform-us-east-1", { name: "platform-us-east-1", region: "us-east-1", accountId: "1", outputs: { host: "h.example" }, resources: new Map() }],

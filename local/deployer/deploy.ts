@@ -116,6 +116,23 @@ export function unsupportedTypes(json: StackJson, handlers: Record<string, unkno
   return [...missing].sort();
 }
 
+/** The resource blocks without those whose `count` is known to be 0. */
+function resourcesWithInstances(resources: NonNullable<StackJson["resource"]>, scope: () => Scope): NonNullable<StackJson["resource"]> {
+  const countIsZero = (body: Record<string, unknown>) => {
+    if (body.count === undefined) return false;
+    try {
+      return Number(evaluateConfig(body.count, scope())) === 0;
+    } catch {
+      return false;
+    }
+  };
+  return Object.fromEntries(
+    Object.entries(resources)
+      .map(([type, blocks]) => [type, Object.fromEntries(Object.entries(blocks).filter(([, body]) => !countIsZero(body as Record<string, unknown>)))] as const)
+      .filter(([, blocks]) => Object.keys(blocks).length > 0),
+  );
+}
+
 export function readStackJson(dir: string): StackJson {
   return JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as StackJson;
 }
@@ -128,13 +145,6 @@ export async function deployStack<Services>(
 ): Promise<DeployedStack> {
   const log = options.log ?? (() => {});
   const json = readStackJson(stack.dir);
-  const missing = unsupportedTypes(json, options.resourceHandlers, options.dataHandlers);
-  if (missing.length > 0) {
-    throw new DeployError(
-      "UNSUPPORTED_RESOURCE_TYPE",
-      `${stack.name}: the local cloud cannot emulate these resource types, so it will not deploy the stack: ${missing.join(", ")}`,
-    );
-  }
 
   const values = {
     var: {} as Record<string, unknown>,
@@ -176,6 +186,25 @@ export async function deployStack<Services>(
       throw new DeployError("VARIABLE_REQUIRED", `${stack.name}: no value for required variable "${name}"`);
     }
     values.var[name] = given ?? body.default;
+  }
+
+  // Locals first (those that read only variables and locals), so that a resource whose count is 0
+  // in this workspace (a feature switched off) does not count as one to emulate.
+  for (const node of order) {
+    if (node.kind !== "local") continue;
+    try {
+      values.local[node.name] = evaluateConfig(node.body, scope());
+    } catch {
+      // It reads a resource: evaluated in the main pass.
+    }
+  }
+  const existing = { ...json, resource: resourcesWithInstances(json.resource ?? {}, scope) };
+  const missing = unsupportedTypes(existing, options.resourceHandlers, options.dataHandlers);
+  if (missing.length > 0) {
+    throw new DeployError(
+      "UNSUPPORTED_RESOURCE_TYPE",
+      `${stack.name}: the local cloud cannot emulate these resource types, so it will not deploy the stack: ${missing.join(", ")}`,
+    );
   }
 
   const ensureServices = async () => {
