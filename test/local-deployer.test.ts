@@ -41,6 +41,10 @@ describe("expressions", () => {
     ["${format(\"%s-%03d\", \"x\", 7)}", "x-007"],
     ["${try(local.missing, \"fallback\")}", "fallback", { local: {} }],
     ["${terraform.workspace}", "dev", { terraform: { workspace: "dev" } }],
+    ['${can(regex("^[A-Z_]{1,8}$", "DEMO_KEY"))}', true],
+    ['${can(regex("^[A-Z_]{1,8}$", "demo key"))}', false],
+    ['${regex("(\\d+)-(\\d+)", "v 10-20")}', ["10", "20"]],
+    ['${regexall("[a-z]+", "ab 12 cd")}', ["ab", "cd"]],
   ])("%s", (text, expected, roots) => {
     expect(evaluateConfig(text, scope(roots))).toEqual(expected);
   });

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { configReferences, evaluateConfig, isObject, type Scope } from "./expressions/evaluate";
-import { DeployError, type ResourceHandler } from "./types";
+import { DeployError, VariableInvalidError, type ResourceHandler } from "./types";
 
 export interface StackToDeploy {
   name: string;
@@ -188,13 +188,24 @@ export async function deployStack<Services>(
     values.var[name] = given ?? body.default;
   }
 
-  // Locals first (those that read only variables and locals), so that a resource whose count is 0
-  // in this workspace (a feature switched off) does not count as one to emulate.
+  const validate = (name: string) => {
+    for (const rule of json.variable?.[name]?.validation ?? []) {
+      if (evaluateConfig(rule.condition, scope()) !== true) {
+        const message = evaluateConfig(rule.error_message, scope());
+        throw new VariableInvalidError(name, `${stack.name}: invalid value for variable "${name}": ${String(message)}`);
+      }
+    }
+  };
+
+  // A first pass over variables and locals (those that read no resource): a workspace this stack
+  // is not for fails here, and a resource whose count is 0 in this workspace (a feature switched
+  // off) does not count as one to emulate.
   for (const node of order) {
-    if (node.kind !== "local") continue;
     try {
-      values.local[node.name] = evaluateConfig(node.body, scope());
-    } catch {
+      if (node.kind === "variable") validate(node.name);
+      if (node.kind === "local") values.local[node.name] = evaluateConfig(node.body, scope());
+    } catch (error) {
+      if (error instanceof DeployError && error.code === "VARIABLE_INVALID") throw error;
       // It reads a resource: evaluated in the main pass.
     }
   }
@@ -214,15 +225,6 @@ export async function deployStack<Services>(
     result.accountId = provider.allowed_account_ids?.[0] ?? options.defaultAccountId;
     services = await options.servicesFor(result.region, result.accountId);
     return services;
-  };
-
-  const validate = (name: string) => {
-    for (const rule of json.variable?.[name]?.validation ?? []) {
-      if (evaluateConfig(rule.condition, scope()) !== true) {
-        const message = evaluateConfig(rule.error_message, scope());
-        throw new DeployError("VARIABLE_INVALID", `${stack.name}: invalid value for variable "${name}": ${String(message)}`);
-      }
-    }
   };
 
   for (const node of order) {

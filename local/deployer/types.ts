@@ -39,3 +39,13 @@ export class DeployError extends Error {
     this.name = "DeployError";
   }
 }
+
+/** A variable's validation rule failed: the stack is not for this workspace, or a value is wrong. */
+export class VariableInvalidError extends DeployError {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super("VARIABLE_INVALID", message);
+  }
+}

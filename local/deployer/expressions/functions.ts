@@ -32,6 +32,12 @@ function sortKeysDeep(value: unknown): unknown {
   return value;
 }
 
+/** What Terraform's regex returns: the match, its groups as a list, or its named groups as a map. */
+function regexResult(match: RegExpMatchArray): unknown {
+  if (match.groups) return { ...match.groups };
+  return match.length > 1 ? match.slice(1) : match[0];
+}
+
 function unique(values: unknown[]): unknown[] {
   const seen = new Set<string>();
   return values.filter((v) => {
@@ -168,6 +174,13 @@ export const FUNCTIONS: Record<string, Fn> = {
     if (s.length > 2 && s.startsWith("/") && s.endsWith("/")) return t.replace(new RegExp(s.slice(1, -1), "g"), r.replace(/\$\{(\w+)\}/g, "$<$1>"));
     return t.split(s).join(r);
   },
+  // Terraform's RE2 syntax and JavaScript's agree on what validation rules use.
+  regex: (pattern, text) => {
+    const match = new RegExp(toTerraformString(pattern)).exec(toTerraformString(text));
+    if (!match) throw new ExpressionError(`pattern ${JSON.stringify(pattern)} did not match any part of the given string`);
+    return regexResult(match);
+  },
+  regexall: (pattern, text) => [...toTerraformString(text).matchAll(new RegExp(toTerraformString(pattern), "g"))].map(regexResult),
   lower: (text) => toTerraformString(text).toLowerCase(),
   upper: (text) => toTerraformString(text).toUpperCase(),
   trimspace: (text) => toTerraformString(text).trim(),
