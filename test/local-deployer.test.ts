@@ -43,7 +43,7 @@ describe("expressions", () => {
     ["${terraform.workspace}", "dev", { terraform: { workspace: "dev" } }],
     ['${can(regex("^[A-Z_]{1,8}$", "DEMO_KEY"))}', true],
     ['${can(regex("^[A-Z_]{1,8}$", "demo key"))}', false],
-    ['${regex("(\\d+)-(\\d+)", "v 10-20")}', ["10", "20"]],
+    ['${regex("([0-9]+)-([0-9]+)", "v 10-20")}', ["10", "20"]],
     ['${regexall("[a-z]+", "ab 12 cd")}', ["ab", "cd"]],
   ])("%s", (text, expected, roots) => {
     expect(evaluateConfig(text, scope(roots))).toEqual(expected);
