@@ -99,6 +99,10 @@ export class StsState {
     return provider;
   }
 
+  samlProviders(): SamlProvider[] {
+    return [...this.providers.values()];
+  }
+
   samlProvider(arn: string): SamlProvider | undefined {
     return this.providers.get(arn);
   }

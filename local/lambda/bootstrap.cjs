@@ -1,0 +1,107 @@
+// The Lambda runtime inside one execution environment (a worker thread with its own
+// process.env): loads the function's bundle once, then runs one invocation at a time, as a warm
+// Lambda container does. Plain CommonJS so that it runs without any loader.
+"use strict";
+const { parentPort, workerData } = require("node:worker_threads");
+const fs = require("node:fs");
+const path = require("node:path");
+const { pathToFileURL } = require("node:url");
+
+const { codeDir, handler: handlerSetting } = workerData;
+
+if ((process.env.NODE_OPTIONS || "").includes("--enable-source-maps") && process.setSourceMapsEnabled) {
+  process.setSourceMapsEnabled(true);
+}
+
+function errorPayload(error) {
+  if (error instanceof Error) {
+    return {
+      errorType: error.name || "Error",
+      errorMessage: error.message,
+      trace: String(error.stack || "").split("\n"),
+    };
+  }
+  // `throw "text"` or callback("text"): Lambda reports it as a plain error message.
+  return { errorType: "Error", errorMessage: typeof error === "string" ? error : JSON.stringify(error) };
+}
+
+let handlerFunction;
+/** Loads the handler as Lambda's Node runtime does: `<module>.mjs` as an ES module, else `<module>.js`. */
+async function loadHandler() {
+  if (handlerFunction) return handlerFunction;
+  const dot = handlerSetting.lastIndexOf(".");
+  if (dot < 1) {
+    const error = new Error(`Bad handler ${handlerSetting}: expected <module>.<export>`);
+    error.name = "Runtime.MalformedHandlerName";
+    throw error;
+  }
+  const moduleName = handlerSetting.slice(0, dot);
+  const exportName = handlerSetting.slice(dot + 1);
+  const base = path.join(codeDir, moduleName);
+  let loaded;
+  try {
+    if (fs.existsSync(`${base}.mjs`)) loaded = await import(pathToFileURL(`${base}.mjs`).href);
+    else loaded = require(base);
+  } catch (cause) {
+    const error = new Error(`Cannot load module ${moduleName}: ${cause.message}`);
+    error.name = cause.code === "MODULE_NOT_FOUND" || cause.code === "ERR_MODULE_NOT_FOUND" ? "Runtime.ImportModuleError" : "Runtime.UserCodeSyntaxError";
+    throw error;
+  }
+  const fn = loaded[exportName];
+  if (typeof fn !== "function") {
+    const error = new Error(`${moduleName}.${exportName} is undefined or not exported`);
+    error.name = "Runtime.HandlerNotFound";
+    throw error;
+  }
+  handlerFunction = fn;
+  return fn;
+}
+
+function invoke(fn, event, context) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const callback = (error, result) => {
+      if (settled) return;
+      settled = true;
+      if (error !== null && error !== undefined) reject(error);
+      else resolve(result);
+    };
+    context.done = callback;
+    context.succeed = (result) => callback(null, result);
+    context.fail = (error) => callback(error === undefined ? new Error("handled") : error);
+    try {
+      const returned = fn(event, context, callback);
+      if (returned && typeof returned.then === "function") returned.then((r) => callback(null, r), (e) => callback(e));
+      else if (fn.length < 3) callback(null, returned);
+    } catch (error) {
+      callback(error);
+    }
+  });
+}
+
+parentPort.on("message", async (message) => {
+  const { requestId, event, context: contextData } = message;
+  const deadline = contextData.deadline;
+  const context = {
+    ...contextData,
+    awsRequestId: requestId,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+  try {
+    const fn = await loadHandler();
+    const result = await invoke(fn, event, context);
+    let payload;
+    try {
+      payload = result === undefined ? "null" : JSON.stringify(result);
+    } catch (error) {
+      parentPort.postMessage({ requestId, error: { errorType: "Runtime.ResponseSerializationError", errorMessage: error.message } });
+      return;
+    }
+    parentPort.postMessage({ requestId, payload });
+  } catch (error) {
+    parentPort.postMessage({ requestId, error: errorPayload(error) });
+  }
+});
+
+parentPort.postMessage({ ready: true });

@@ -1,0 +1,123 @@
+// Kinesis -> Lambda event source mappings, as Lambda runs them: one poller per shard, batches
+// of at most `batchSize` records, the next batch only after the function succeeded with this
+// one (a failing batch is retried, in order), polling again at once while records keep coming.
+import { randomUUID } from "node:crypto";
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, type GetRecordsCommandOutput, type _Record } from "@aws-sdk/client-kinesis";
+import type { InvokeResult } from "./service";
+
+export interface KinesisMappingConfig {
+  uuid: string;
+  functionArn: string;
+  streamArn: string;
+  batchSize: number;
+  startingPosition: "LATEST" | "TRIM_HORIZON";
+  /** -1: retry until the record expires, as Lambda's default. */
+  maximumRetryAttempts: number;
+  region: string;
+  roleArn: string;
+}
+
+export interface MappingRuntime {
+  kinesis: KinesisClient;
+  invoke(functionArn: string, event: unknown): Promise<InvokeResult>;
+  /** The local cloud's clock for a real arrival time (scaled by --time-scale). */
+  clock(realMs: number): number;
+  log(message: string): void;
+  /** Idle wait between polls of an empty shard. */
+  idlePollMs: number;
+}
+
+export class KinesisEventSourceMapping {
+  private stopped = false;
+  private readonly loops: Promise<void>[] = [];
+  /** Batches delivered, for tests and the operator. */
+  delivered = 0;
+  failures = 0;
+
+  constructor(
+    readonly config: KinesisMappingConfig,
+    private readonly runtime: MappingRuntime,
+  ) {}
+
+  async start(): Promise<void> {
+    const streamName = this.config.streamArn.split("/").pop()!;
+    const shards = await this.runtime.kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+    for (const shard of shards.Shards ?? []) {
+      const iterator = await this.runtime.kinesis.send(
+        new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId!, ShardIteratorType: this.config.startingPosition }),
+      );
+      this.loops.push(this.poll(shard.ShardId!, iterator.ShardIterator!));
+    }
+  }
+
+  private event(shardId: string, records: _Record[]) {
+    return {
+      Records: records.map((r) => ({
+        kinesis: {
+          kinesisSchemaVersion: "1.0",
+          partitionKey: r.PartitionKey,
+          sequenceNumber: r.SequenceNumber,
+          data: Buffer.from(r.Data ?? new Uint8Array()).toString("base64"),
+          approximateArrivalTimestamp: this.runtime.clock((r.ApproximateArrivalTimestamp ?? new Date()).getTime()) / 1000,
+        },
+        eventSource: "aws:kinesis",
+        eventVersion: "1.0",
+        eventID: `${shardId}:${r.SequenceNumber}`,
+        eventName: "aws:kinesis:record",
+        invokeIdentityArn: this.config.roleArn,
+        awsRegion: this.config.region,
+        eventSourceARN: this.config.streamArn,
+      })),
+    };
+  }
+
+  private async poll(shardId: string, firstIterator: string) {
+    let iterator: string | undefined = firstIterator;
+    while (!this.stopped && iterator) {
+      let records: _Record[] = [];
+      let next: string | undefined;
+      try {
+        const page: GetRecordsCommandOutput = await this.runtime.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.config.batchSize }));
+        records = page.Records ?? [];
+        next = page.NextShardIterator;
+      } catch (error) {
+        if (this.stopped) return;
+        this.runtime.log(`event source mapping ${this.config.uuid}: GetRecords failed: ${(error as Error).message}`);
+        await this.sleep(this.runtime.idlePollMs);
+        continue;
+      }
+      if (records.length === 0) {
+        iterator = next;
+        await this.sleep(this.runtime.idlePollMs);
+        continue;
+      }
+      let attempts = 0;
+      for (;;) {
+        const result = await this.runtime.invoke(this.config.functionArn, this.event(shardId, records));
+        if (result.ok) {
+          this.delivered++;
+          break;
+        }
+        this.failures++;
+        attempts++;
+        this.runtime.log(`event source mapping ${this.config.uuid}: ${this.config.functionArn} failed on ${records.length} records (${result.error.errorType}: ${result.error.errorMessage}); retrying`);
+        if (this.stopped || (this.config.maximumRetryAttempts >= 0 && attempts > this.config.maximumRetryAttempts)) break;
+        await this.sleep(Math.min(1000 * 2 ** attempts, 30000) / 10);
+      }
+      iterator = next;
+    }
+  }
+
+  private sleep(ms: number) {
+    return new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.allSettled(this.loops);
+  }
+}
+
+export function newMappingUuid(): string {
+  return randomUUID();
+}

@@ -1,0 +1,65 @@
+// CloudWatch Logs for the local cloud: each log group is a file under the data directory, so
+// Lambda output and API access logs can be read (and tailed) while the platform runs.
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { join } from "node:path";
+
+export interface LogGroup {
+  name: string;
+  arn: string;
+  retentionInDays?: number;
+  file: string;
+}
+
+export class LogGroups {
+  private readonly groups = new Map<string, LogGroup>();
+  private readonly streams = new Map<string, WriteStream>();
+
+  constructor(
+    readonly region: string,
+    readonly accountId: string,
+    private readonly dir: string,
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  create(name: string, retentionInDays?: number): LogGroup {
+    const group: LogGroup = {
+      name,
+      arn: `arn:aws:logs:${this.region}:${this.accountId}:log-group:${name}`,
+      retentionInDays,
+      file: join(this.dir, `${name.replace(/^\//, "").replace(/[^A-Za-z0-9._-]+/g, "_")}.log`),
+    };
+    this.groups.set(name, group);
+    return group;
+  }
+
+  /** By name or ARN (`...:log-group:<name>` with or without `:*`). */
+  group(nameOrArn: string): LogGroup | undefined {
+    const name = nameOrArn.startsWith("arn:") ? nameOrArn.replace(/^arn:aws:logs:[^:]*:[^:]*:log-group:/, "").replace(/:\*$/, "") : nameOrArn;
+    return this.groups.get(name);
+  }
+
+  list(): LogGroup[] {
+    return [...this.groups.values()];
+  }
+
+  /** An append stream for the group; a group Terraform did not create is created as Lambda would (no retention). */
+  stream(nameOrArn: string): WriteStream {
+    const group = this.group(nameOrArn) ?? this.create(nameOrArn);
+    let stream = this.streams.get(group.name);
+    if (!stream) {
+      stream = createWriteStream(group.file, { flags: "a" });
+      this.streams.set(group.name, stream);
+    }
+    return stream;
+  }
+
+  write(nameOrArn: string, line: string): void {
+    this.stream(nameOrArn).write(line.endsWith("\n") ? line : `${line}\n`);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.streams.values()].map((s) => new Promise<void>((resolve) => s.end(resolve))));
+    this.streams.clear();
+  }
+}
