@@ -1,0 +1,54 @@
+// What the API Gateway emulator needs from the rest of the local cloud. Keeping it an interface
+// keeps the service apart from how the cloud wires Lambda, IAM and the other emulators.
+import type { InvokeResult } from "../lambda/service";
+
+export interface CallerIdentity {
+  accessKeyId: string;
+  /** `arn:aws:sts::<account>:assumed-role/<role>/<session>` or an IAM user ARN */
+  userArn: string;
+  user: string;
+  caller: string;
+  accountId: string;
+}
+
+export interface AwsServiceCall {
+  region: string;
+  service: string;
+  /** From `.../action/<Action>` URIs */
+  action?: string;
+  /** From `.../path/<path>` URIs */
+  path?: string;
+  httpMethod: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+export interface AwsServiceResult {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type Authorization = { allowed: true } | { allowed: false; reason: string };
+
+export interface ApiGatewayDependencies {
+  invokeLambda(functionArn: string, event: unknown): Promise<InvokeResult>;
+  /** Whether the function's resource policy lets API Gateway call it from `sourceArn`. */
+  lambdaAllows(functionArn: string, sourceArn: string): Authorization;
+  /** Whether `roleArn` may `action` on `resource` (integration credentials). */
+  roleAllows(roleArn: string, action: string, resource: string): Authorization;
+  /** The ARN an AWS service action acts on, read from its request (TableName, StreamName, TopicArn, ...). */
+  resourceOfServiceCall(call: AwsServiceCall, accountId: string): string;
+  callAwsService(call: AwsServiceCall): Promise<AwsServiceResult>;
+  /** SigV4 check of an `AWS_IAM` request, with the credentials STS issued. */
+  authenticate(request: {
+    method: string;
+    path: string;
+    query: string;
+    headers: Record<string, string | string[] | undefined>;
+    body: Buffer;
+  }): { ok: true; identity: CallerIdentity } | { ok: false; code: string; message: string };
+  /** Whether that caller may `execute-api:Invoke` the method ARN. */
+  callerAllows(identity: CallerIdentity, methodArn: string): Authorization;
+  writeAccessLog(destinationArn: string, line: string): void;
+}

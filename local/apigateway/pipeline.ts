@@ -1,0 +1,533 @@
+// One request through a deployed stage, in API Gateway's order: route, throttling,
+// authorization, API key and usage plan, request validation, integration request, integration,
+// integration response, gateway responses for every failure, and an access log line.
+import { randomUUID } from "node:crypto";
+import { renderAccessLog } from "./access-log";
+import type { ApiGatewayDependencies, CallerIdentity } from "./dependencies";
+import { GATEWAY_RESPONSE_DEFAULTS, GatewayFailure, type GatewayResponseType } from "./gateway-responses";
+import { callIntegration, type IntegrationOutcome } from "./integrations";
+import { Router } from "./router";
+import type { ApiGatewayState, ApiSnapshot, Authorizer, Method, RestApi, Stage } from "./state";
+import { QuotaCounter, TokenBucket } from "./throttle";
+import { ModelValidators, validateRequest } from "./validation";
+import { renderTemplate } from "./vtl";
+
+export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+export interface ApiRequest {
+  httpMethod: string;
+  /** Path below the stage or base path, as received (percent-encoded), starting with "/". */
+  path: string;
+  /** The full request path, e.g. `/prod/helloworld` or `/v1/helloworld`. */
+  requestPath: string;
+  rawQuery: string;
+  /** Header names as the client sent them; the last value of a repeated header. */
+  headers: Record<string, string>;
+  multiValueHeaders: Record<string, string[]>;
+  body: Buffer;
+  sourceIp: string;
+  domainName: string;
+  protocol: string;
+  /** The body exceeded the payload limit and was not read in full. */
+  tooLarge?: boolean;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+interface AuthorizerResult {
+  principalId: string;
+  context: Record<string, unknown>;
+  policy: unknown;
+  usageIdentifierKey?: string;
+}
+
+/** What a request accumulates on its way through: becomes $context. */
+export interface RequestState {
+  context: Record<string, any>;
+  request: ApiRequest;
+  query: Record<string, string>;
+  multiQuery: Record<string, string[]>;
+  pathParameters: Record<string, string>;
+  method?: Method;
+  stageVariables: Record<string, string>;
+}
+
+function header(headers: Record<string, string>, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === lower) return value;
+  return undefined;
+}
+
+function parseQuery(raw: string): { single: Record<string, string>; multi: Record<string, string[]> } {
+  const single: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (const [key, value] of new URLSearchParams(raw)) {
+    single[key] = value;
+    (multi[key] ??= []).push(value);
+  }
+  return { single, multi };
+}
+
+function requestTime(date: Date): string {
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+}
+
+export class StageEndpoint {
+  private readonly router: Router;
+  private readonly models: ModelValidators;
+  private readonly stageBucket?: TokenBucket;
+  private readonly authorizerCache = new Map<string, { result: AuthorizerResult; expiresAt: number }>();
+
+  constructor(
+    readonly state: ApiGatewayState,
+    readonly api: RestApi,
+    readonly stage: Stage,
+    readonly snapshot: ApiSnapshot,
+    readonly deps: ApiGatewayDependencies,
+    private readonly usage: UsagePlanEnforcer,
+  ) {
+    this.router = new Router(snapshot.resources.values());
+    this.models = new ModelValidators(api.id, snapshot.models);
+    const settings = stage.methodSettings.get("*/*");
+    if (settings?.throttlingRateLimit !== undefined && settings.throttlingBurstLimit !== undefined) {
+      this.stageBucket = new TokenBucket(settings.throttlingRateLimit, settings.throttlingBurstLimit);
+    }
+  }
+
+  async handle(request: ApiRequest): Promise<ApiResponse> {
+    const started = performance.now();
+    const now = new Date();
+    const { single, multi } = parseQuery(request.rawQuery);
+    const requestId = randomUUID();
+    const state: RequestState = {
+      request,
+      query: single,
+      multiQuery: multi,
+      pathParameters: {},
+      stageVariables: this.stage.variables,
+      context: {
+        requestId,
+        extendedRequestId: requestId.replace(/-/g, "").slice(0, 16),
+        accountId: this.api.accountId,
+        apiId: this.api.id,
+        stage: this.stage.name,
+        httpMethod: request.httpMethod,
+        path: request.requestPath,
+        protocol: request.protocol,
+        domainName: request.domainName,
+        domainPrefix: request.domainName.split(".")[0],
+        requestTime: requestTime(now),
+        requestTimeEpoch: now.getTime(),
+        identity: {
+          sourceIp: request.sourceIp,
+          userAgent: header(request.headers, "user-agent") ?? "",
+          accountId: null,
+          apiKey: null,
+          apiKeyId: null,
+          caller: null,
+          user: null,
+          userArn: null,
+          accessKey: null,
+          cognitoIdentityId: null,
+          cognitoIdentityPoolId: null,
+          cognitoAuthenticationType: null,
+          cognitoAuthenticationProvider: null,
+        },
+        authorizer: {},
+        integration: {},
+        error: {},
+      },
+    };
+
+    let response: ApiResponse;
+    try {
+      response = await this.process(state);
+    } catch (error) {
+      if (!(error instanceof GatewayFailure)) {
+        state.context.integration.error = (error as Error).message;
+        error = new GatewayFailure("API_CONFIGURATION_ERROR", undefined, { phase: "integration", error: (error as Error).stack ?? String(error) });
+      }
+      response = this.gatewayResponse(error as GatewayFailure, state);
+    }
+    response.headers["x-amzn-RequestId"] = requestId;
+    response.headers["x-amz-apigw-id"] = state.context.extendedRequestId;
+    state.context.status = response.status;
+    state.context.responseLength = response.body.length;
+    state.context.responseLatency = Math.round(performance.now() - started);
+    if (this.stage.accessLog) {
+      this.deps.writeAccessLog(this.stage.accessLog.destinationArn, renderAccessLog(this.stage.accessLog.format, state.context));
+    }
+    return response;
+  }
+
+  private async process(state: RequestState): Promise<ApiResponse> {
+    const { request } = state;
+    if (request.tooLarge || request.body.length > MAX_PAYLOAD_BYTES) throw new GatewayFailure("REQUEST_TOO_LARGE");
+
+    const match = this.router.match(request.path);
+    const method = match?.resource.methods.get(request.httpMethod) ?? match?.resource.methods.get("ANY");
+    if (!match || !method) throw new GatewayFailure("MISSING_AUTHENTICATION_TOKEN");
+    state.method = method;
+    state.pathParameters = match.pathParameters;
+    state.context.resourceId = match.resource.id;
+    state.context.resourcePath = match.resource.path;
+
+    if (this.stageBucket && !this.stageBucket.take()) throw new GatewayFailure("THROTTLED");
+
+    const methodArn = `arn:aws:execute-api:${this.state.region}:${this.api.accountId}:${this.api.id}/${this.stage.name}/${request.httpMethod}${match.resource.path === "/" ? "/" : match.resource.path}`;
+    const authorizerResult = await this.authorize(state, method, methodArn);
+
+    if (method.apiKeyRequired) {
+      const key = this.api.apiKeySource === "AUTHORIZER" ? authorizerResult?.usageIdentifierKey : header(request.headers, "x-api-key");
+      const verdict = this.usage.admit(this.api.id, this.stage.name, key);
+      if (verdict !== "ok") throw new GatewayFailure(verdict);
+      const apiKey = this.usage.keyByValue(key!)!;
+      state.context.identity.apiKey = apiKey.value;
+      state.context.identity.apiKeyId = apiKey.id;
+    }
+
+    const contentType = (header(request.headers, "content-type") ?? "application/json").split(";")[0].trim().toLowerCase();
+    const failure = validateRequest(
+      method,
+      method.requestValidatorId ? this.snapshot.validators.get(method.requestValidatorId) : undefined,
+      this.models,
+      { headers: request.headers, query: state.query, pathParameters: state.pathParameters, contentType, body: request.body.toString("utf8") },
+    );
+    if (failure) {
+      state.context.error.validationErrorString = failure.kind === "body" ? failure.errors : failure.message;
+      throw new GatewayFailure(failure.kind === "parameters" ? "BAD_REQUEST_PARAMETERS" : "BAD_REQUEST_BODY", failure.message);
+    }
+
+    const integration = method.integration;
+    if (!integration) throw new GatewayFailure("API_CONFIGURATION_ERROR", undefined, { phase: "integration", error: "the method has no integration" });
+    const outcome: IntegrationOutcome = await callIntegration({
+      state,
+      integration,
+      method,
+      methodArn,
+      contentType,
+      deps: this.deps,
+      region: this.state.region,
+      accountId: this.api.accountId,
+      sourceArn: methodArn,
+    });
+    return outcome.response;
+  }
+
+  /** AWS_IAM and Lambda authorizers; fills $context.identity / $context.authorizer. */
+  private async authorize(state: RequestState, method: Method, methodArn: string): Promise<AuthorizerResult | undefined> {
+    const { request } = state;
+    if (method.authorizationType === "AWS_IAM") {
+      const authenticated = this.deps.authenticate({
+        method: request.httpMethod,
+        path: request.requestPath,
+        query: request.rawQuery,
+        headers: request.headers,
+        body: request.body,
+      });
+      if (!authenticated.ok) {
+        state.context.authenticate = { status: 403, error: authenticated.message };
+        const type: GatewayResponseType =
+          authenticated.code === "MissingAuthenticationToken" ? "MISSING_AUTHENTICATION_TOKEN" : authenticated.code === "ExpiredToken" ? "EXPIRED_TOKEN" : "INVALID_SIGNATURE";
+        throw new GatewayFailure(type, authenticated.message, { phase: "authenticate", error: authenticated.message });
+      }
+      this.fillIdentity(state, authenticated.identity);
+      const allowed = this.deps.callerAllows(authenticated.identity, methodArn);
+      if (!allowed.allowed) {
+        state.context.authorize = { status: 403, error: allowed.reason };
+        throw new GatewayFailure(
+          "ACCESS_DENIED",
+          `User: ${authenticated.identity.userArn} is not authorized to perform: execute-api:Invoke on resource: ${methodArn}`,
+          { phase: "authorize", error: allowed.reason },
+        );
+      }
+      state.context.authorize = { status: 200 };
+      return undefined;
+    }
+    if (method.authorizationType !== "CUSTOM") return undefined;
+    const authorizer = method.authorizerId ? this.snapshot.authorizers.get(method.authorizerId) : undefined;
+    if (!authorizer) throw new GatewayFailure("AUTHORIZER_CONFIGURATION_ERROR", undefined, { phase: "authorizer", error: `authorizer ${method.authorizerId} not found` });
+    const result = await this.runAuthorizer(state, authorizer, methodArn);
+    state.context.authorizer = { ...result.context, principalId: result.principalId };
+    return result;
+  }
+
+  private fillIdentity(state: RequestState, identity: CallerIdentity) {
+    Object.assign(state.context.identity, {
+      accessKey: identity.accessKeyId,
+      accountId: identity.accountId,
+      caller: identity.caller,
+      user: identity.user,
+      userArn: identity.userArn,
+    });
+  }
+
+  private identitySources(state: RequestState, authorizer: Authorizer): string[] | undefined {
+    const sources = (authorizer.identitySource ?? (authorizer.type === "TOKEN" ? "method.request.header.Authorization" : ""))
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const values: string[] = [];
+    for (const source of sources) {
+      const match = /^method\.request\.(header|querystring|path)\.(.+)$/.exec(source) ?? /^(stageVariables|context)\.(.+)$/.exec(source);
+      if (!match) return undefined;
+      const [, where, name] = match;
+      const value =
+        where === "header"
+          ? header(state.request.headers, name)
+          : where === "querystring"
+            ? state.query[name]
+            : where === "path"
+              ? state.pathParameters[name]
+              : where === "stageVariables"
+                ? state.stageVariables[name]
+                : String(state.context[name] ?? "");
+      if (value === undefined || value === "") return undefined;
+      values.push(value);
+    }
+    return values;
+  }
+
+  private async runAuthorizer(state: RequestState, authorizer: Authorizer, methodArn: string): Promise<AuthorizerResult> {
+    const started = performance.now();
+    const sources = this.identitySources(state, authorizer);
+    // A missing identity source is refused before the authorizer runs.
+    if (!sources) throw new GatewayFailure("UNAUTHORIZED", undefined, { phase: "authorizer", error: "identity source missing" });
+    if (authorizer.type === "TOKEN" && authorizer.identityValidationExpression && !new RegExp(`^(?:${authorizer.identityValidationExpression})$`).test(sources[0])) {
+      throw new GatewayFailure("UNAUTHORIZED", undefined, { phase: "authorizer", error: "token does not match the validation expression" });
+    }
+    const cacheKey = `${authorizer.id}\u0000${sources.join("\u0000")}`;
+    const cached = authorizer.resultTtlSeconds > 0 ? this.authorizerCache.get(cacheKey) : undefined;
+    let result: AuthorizerResult;
+    if (cached && cached.expiresAt > Date.now()) {
+      result = cached.result;
+    } else {
+      const functionArn = lambdaArnOfUri(authorizer.authorizerUri);
+      if (!functionArn) throw new GatewayFailure("AUTHORIZER_CONFIGURATION_ERROR", undefined, { phase: "authorizer", error: `unsupported authorizer URI ${authorizer.authorizerUri}` });
+      const sourceArn = `arn:aws:execute-api:${this.state.region}:${this.api.accountId}:${this.api.id}/authorizers/${authorizer.id}`;
+      const permitted = this.deps.lambdaAllows(functionArn, sourceArn);
+      if (!permitted.allowed) throw new GatewayFailure("AUTHORIZER_CONFIGURATION_ERROR", undefined, { phase: "authorizer", error: permitted.reason });
+      const event = authorizer.type === "TOKEN" ? { type: "TOKEN", methodArn, authorizationToken: sources[0] } : this.requestAuthorizerEvent(state, methodArn);
+      const invoked = await this.deps.invokeLambda(functionArn, event);
+      state.context.authorizer.latency = Math.round(performance.now() - started);
+      state.context.authorizer.requestId = invoked.requestId;
+      if (!invoked.ok) {
+        if (invoked.error.errorMessage === "Unauthorized") {
+          state.context.authorizer.status = 401;
+          throw new GatewayFailure("UNAUTHORIZED", undefined, { phase: "authorizer", error: "the authorizer answered Unauthorized" });
+        }
+        throw new GatewayFailure("AUTHORIZER_CONFIGURATION_ERROR", undefined, { phase: "authorizer", error: `${invoked.error.errorType}: ${invoked.error.errorMessage}` });
+      }
+      result = parseAuthorizerResult(invoked.payload);
+      if (authorizer.resultTtlSeconds > 0) this.authorizerCache.set(cacheKey, { result, expiresAt: Date.now() + authorizer.resultTtlSeconds * 1000 });
+    }
+    if (!policyAllows(result.policy, methodArn)) {
+      state.context.authorizer.status = 403;
+      state.context.authorizer.principalId = result.principalId;
+      throw new GatewayFailure("ACCESS_DENIED", undefined, { phase: "authorizer", error: "the policy does not allow this method" });
+    }
+    state.context.authorizer.status = 200;
+    return result;
+  }
+
+  private requestAuthorizerEvent(state: RequestState, methodArn: string) {
+    const { request } = state;
+    return {
+      type: "REQUEST",
+      methodArn,
+      resource: state.context.resourcePath,
+      path: request.path,
+      httpMethod: request.httpMethod,
+      headers: request.headers,
+      multiValueHeaders: request.multiValueHeaders,
+      queryStringParameters: state.query,
+      multiValueQueryStringParameters: state.multiQuery,
+      pathParameters: state.pathParameters,
+      stageVariables: state.stageVariables,
+      requestContext: proxyRequestContext(state),
+    };
+  }
+
+  /** A failure rendered through the API's gateway responses (or AWS's defaults). */
+  gatewayResponse(failure: GatewayFailure, state: RequestState): ApiResponse {
+    const defaults = GATEWAY_RESPONSE_DEFAULTS[failure.responseType];
+    const message = failure.message;
+    state.context.error = {
+      ...state.context.error,
+      message,
+      messageString: JSON.stringify(message),
+      responseType: failure.responseType,
+    };
+    if (failure.cause) {
+      state.context[failure.cause.phase] = { ...(state.context[failure.cause.phase] ?? {}), error: failure.cause.error };
+      if (failure.cause.phase === "integration") state.context.integrationErrorMessage = failure.cause.error;
+    }
+    const isClientError = defaults.status < 500;
+    // REQUEST_TOO_LARGE cannot be customized (AWS documents it).
+    const configured =
+      failure.responseType === "REQUEST_TOO_LARGE"
+        ? undefined
+        : (this.snapshot.gatewayResponses.get(failure.responseType) ?? this.snapshot.gatewayResponses.get(isClientError ? "DEFAULT_4XX" : "DEFAULT_5XX"));
+    const status = Number(configured?.statusCode ?? failure.status ?? defaults.status);
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    let body = JSON.stringify({ message });
+    const template = configured?.responseTemplates["application/json"];
+    if (template !== undefined) {
+      try {
+        body = renderTemplate(template, { body: "", params: this.templateParams(state) }, { context: state.context, stageVariables: state.stageVariables }).output;
+      } catch {
+        // A broken gateway response template falls back to the default body.
+      }
+    }
+    for (const [name, value] of Object.entries(configured?.responseParameters ?? {})) {
+      const headerName = /^gatewayresponse\.header\.(.+)$/.exec(name)?.[1];
+      if (!headerName) continue;
+      const resolved = resolveMappingValue(value, state);
+      if (resolved !== undefined) headers[headerName] = resolved;
+    }
+    if (failure.responseType === "UNAUTHORIZED" || failure.responseType === "MISSING_AUTHENTICATION_TOKEN") headers["x-amzn-ErrorType"] = failure.responseType === "UNAUTHORIZED" ? "UnauthorizedException" : "MissingAuthenticationTokenException";
+    return { status, headers, body: Buffer.from(body, "utf8") };
+  }
+
+  templateParams(state: RequestState) {
+    return { path: state.pathParameters, querystring: state.query, header: state.request.headers };
+  }
+}
+
+/** Values of request/response parameter mappings: `'literal'`, `method.request.header.X`, `context.x`, `stageVariables.x`. */
+export function resolveMappingValue(expression: string, state: RequestState, integrationResponse?: { headers: Record<string, string>; body: string }): string | undefined {
+  if (expression.startsWith("'") && expression.endsWith("'")) return expression.slice(1, -1);
+  let match = /^method\.request\.(header|querystring|path|multivalueheader|multivaluequerystring)\.(.+)$/.exec(expression);
+  if (match) {
+    const [, where, name] = match;
+    if (where === "header") return header(state.request.headers, name);
+    if (where === "querystring") return state.query[name];
+    if (where === "path") return state.pathParameters[name];
+    if (where === "multivalueheader") return state.request.multiValueHeaders[name.toLowerCase()]?.join(",");
+    return state.multiQuery[name]?.join(",");
+  }
+  match = /^context\.(.+)$/.exec(expression);
+  if (match) {
+    let value: any = state.context;
+    for (const part of match[1].split(".")) value = value?.[part];
+    return value === undefined || value === null ? undefined : String(value);
+  }
+  match = /^stageVariables\.(.+)$/.exec(expression);
+  if (match) return state.stageVariables[match[1]];
+  if (integrationResponse) {
+    match = /^integration\.response\.header\.(.+)$/.exec(expression);
+    if (match) return header(integrationResponse.headers, match[1]);
+    if (expression === "integration.response.body") return integrationResponse.body;
+    match = /^integration\.response\.body\.(.+)$/.exec(expression);
+    if (match) {
+      try {
+        let value: any = JSON.parse(integrationResponse.body);
+        for (const part of match[1].split(".")) value = value?.[part];
+        return value === undefined || value === null ? undefined : typeof value === "object" ? JSON.stringify(value) : String(value);
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+export function proxyRequestContext(state: RequestState) {
+  const c = state.context;
+  return {
+    resourceId: c.resourceId,
+    resourcePath: c.resourcePath,
+    httpMethod: c.httpMethod,
+    extendedRequestId: c.extendedRequestId,
+    requestTime: c.requestTime,
+    path: c.path,
+    accountId: c.accountId,
+    protocol: c.protocol,
+    stage: c.stage,
+    domainPrefix: c.domainPrefix,
+    requestTimeEpoch: c.requestTimeEpoch,
+    requestId: c.requestId,
+    identity: { ...c.identity },
+    domainName: c.domainName,
+    apiId: c.apiId,
+    ...(Object.keys(c.authorizer ?? {}).length > 0 ? { authorizer: { ...c.authorizer } } : {}),
+  };
+}
+
+/** `arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function arn>/invocations` -> function ARN */
+export function lambdaArnOfUri(uri: string | undefined): string | undefined {
+  return uri ? /:lambda:path\/2015-03-31\/functions\/(arn:[^/]+)\/invocations$/.exec(uri)?.[1] : undefined;
+}
+
+function parseAuthorizerResult(payload: string): AuthorizerResult {
+  let parsed: any;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    throw new GatewayFailure("AUTHORIZER_CONFIGURATION_ERROR", undefined, { phase: "authorizer", error: "the authorizer's answer is not JSON" });
+  }
+  if (!parsed || typeof parsed.principalId !== "string" || !parsed.policyDocument) {
+    throw new GatewayFailure("AUTHORIZER_CONFIGURATION_ERROR", undefined, { phase: "authorizer", error: "the authorizer's answer has no principalId or policyDocument" });
+  }
+  const context: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(parsed.context ?? {})) {
+    // Only strings, numbers and booleans pass through an authorizer's context.
+    if (["string", "number", "boolean"].includes(typeof value)) context[key] = value;
+    else throw new GatewayFailure("AUTHORIZER_CONFIGURATION_ERROR", undefined, { phase: "authorizer", error: `context value ${key} is not a string, number or boolean` });
+  }
+  return { principalId: parsed.principalId, context, policy: parsed.policyDocument, usageIdentifierKey: parsed.usageIdentifierKey };
+}
+
+/** The policy an authorizer returns: an explicit Deny on the method wins, else an Allow is needed. */
+function policyAllows(policy: any, methodArn: string): boolean {
+  const statements = Array.isArray(policy?.Statement) ? policy.Statement : policy?.Statement ? [policy.Statement] : [];
+  const matches = (pattern: string, value: string) =>
+    new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(value);
+  let allowed = false;
+  for (const s of statements) {
+    const actions = [s.Action].flat().filter(Boolean) as string[];
+    const resources = [s.Resource].flat().filter(Boolean) as string[];
+    if (!actions.some((a) => matches(a.toLowerCase(), "execute-api:invoke"))) continue;
+    if (!resources.some((r) => matches(r, methodArn))) continue;
+    if (s.Effect === "Deny") return false;
+    if (s.Effect === "Allow") allowed = true;
+  }
+  return allowed;
+}
+
+/** API keys and usage plans of one region: which key may call which stage, and how often. */
+export class UsagePlanEnforcer {
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly quotas = new QuotaCounter();
+
+  constructor(private readonly state: ApiGatewayState) {}
+
+  keyByValue(value: string) {
+    for (const key of this.state.apiKeys.values()) if (key.value === value) return key;
+    return undefined;
+  }
+
+  admit(apiId: string, stage: string, value: string | undefined): "ok" | "INVALID_API_KEY" | "THROTTLED" | "QUOTA_EXCEEDED" {
+    if (!value) return "INVALID_API_KEY";
+    const key = this.keyByValue(value);
+    if (!key || !key.enabled) return "INVALID_API_KEY";
+    const plan = [...this.state.usagePlans.values()].find((p) => p.keyIds.has(key.id) && p.stages.some((s) => s.apiId === apiId && s.stage === stage));
+    if (!plan) return "INVALID_API_KEY";
+    const bucketKey = `${plan.id}/${key.id}`;
+    if (plan.throttle?.rateLimit !== undefined) {
+      let bucket = this.buckets.get(bucketKey);
+      if (!bucket) this.buckets.set(bucketKey, (bucket = new TokenBucket(plan.throttle.rateLimit, plan.throttle.burstLimit ?? plan.throttle.rateLimit)));
+      if (!bucket.take()) return "THROTTLED";
+    }
+    if (plan.quota && !this.quotas.take(bucketKey, plan.quota.limit, plan.quota.period)) return "QUOTA_EXCEEDED";
+    return "ok";
+  }
+}
+
+export { header as findHeader };

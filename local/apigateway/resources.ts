@@ -1,0 +1,230 @@
+// Terraform resource types of API Gateway (REST), applied to the region's API Gateway state.
+import type { ResourceHandler } from "../deployer/types";
+import type { RegionServices } from "../cloud/services";
+import type { Integration, Stage } from "./state";
+
+type Handler = ResourceHandler<RegionServices>;
+
+const ID = "abcdefghijklmnopqrstuvwxyz0123456789";
+const KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** Route 53 hosted zone ids of regional API Gateway endpoints, as AWS publishes them. */
+const REGIONAL_ZONE_IDS: Record<string, string> = {
+  "us-east-1": "Z1UJRXOUMOOFQ8",
+  "us-east-2": "ZOJJZC49E0EPZ",
+  "us-west-1": "Z2MOQ4RRCS7MVG",
+  "us-west-2": "Z2OJLYMUO9EFXC",
+  "eu-west-1": "ZLY8HYME6SFDD",
+  "eu-central-1": "Z1U9ULNL0V5AJ3",
+};
+
+const strings = (value: unknown): Record<string, string> => (value && typeof value === "object" ? (value as Record<string, string>) : {});
+const booleans = (value: unknown): Record<string, boolean> => (value && typeof value === "object" ? (value as Record<string, boolean>) : {});
+
+export const apiGatewayResources: Record<string, Handler> = {
+  aws_api_gateway_rest_api: ({ config, services, stableId, region, accountId }) => {
+    const id = stableId(10, ID);
+    const rootResourceId = stableId(10, ID, "root-resource");
+    services.apigateway.createRestApi({ id, accountId, rootResourceId, name: config.name, apiKeySource: config.api_key_source, binaryMediaTypes: config.binary_media_types });
+    return {
+      id,
+      root_resource_id: rootResourceId,
+      arn: `arn:aws:apigateway:${region}::/restapis/${id}`,
+      execution_arn: `arn:aws:execute-api:${region}:${accountId}:${id}`,
+    };
+  },
+
+  aws_api_gateway_resource: ({ config, services, stableId }) => {
+    const resource = services.apigateway.createResource(config.rest_api_id, { id: stableId(6, ID), parentId: config.parent_id, pathPart: config.path_part });
+    return { id: resource.id, path: resource.path };
+  },
+
+  aws_api_gateway_method: ({ config, services }) => {
+    services.apigateway.putMethod(config.rest_api_id, {
+      httpMethod: config.http_method,
+      resourceId: config.resource_id,
+      authorizationType: config.authorization,
+      authorizerId: config.authorizer_id ?? undefined,
+      apiKeyRequired: config.api_key_required === true,
+      requestParameters: booleans(config.request_parameters),
+      requestModels: strings(config.request_models),
+      requestValidatorId: config.request_validator_id ?? undefined,
+    });
+    return { id: `agm-${config.rest_api_id}-${config.resource_id}-${config.http_method}` };
+  },
+
+  aws_api_gateway_integration: ({ config, services }) => {
+    services.apigateway.putIntegration(config.rest_api_id, config.resource_id, config.http_method, {
+      type: config.type as Integration["type"],
+      uri: config.uri ?? undefined,
+      integrationHttpMethod: config.integration_http_method ?? undefined,
+      credentials: config.credentials ?? undefined,
+      requestTemplates: strings(config.request_templates),
+      requestParameters: strings(config.request_parameters),
+      passthroughBehavior: config.passthrough_behavior ?? "WHEN_NO_MATCH",
+      contentHandling: config.content_handling ?? undefined,
+      timeoutMs: config.timeout_milliseconds ?? 29000,
+    });
+    return { id: `agi-${config.rest_api_id}-${config.resource_id}-${config.http_method}` };
+  },
+
+  aws_api_gateway_method_response: ({ config, services }) => {
+    services.apigateway.putMethodResponse(config.rest_api_id, config.resource_id, config.http_method, {
+      statusCode: String(config.status_code),
+      responseParameters: booleans(config.response_parameters),
+      responseModels: strings(config.response_models),
+    });
+    return { id: `agmr-${config.rest_api_id}-${config.resource_id}-${config.http_method}-${config.status_code}` };
+  },
+
+  aws_api_gateway_integration_response: ({ config, services }) => {
+    services.apigateway.putIntegrationResponse(config.rest_api_id, config.resource_id, config.http_method, {
+      statusCode: String(config.status_code),
+      selectionPattern: config.selection_pattern ?? undefined,
+      responseTemplates: strings(config.response_templates),
+      responseParameters: strings(config.response_parameters),
+      contentHandling: config.content_handling ?? undefined,
+    });
+    return { id: `agir-${config.rest_api_id}-${config.resource_id}-${config.http_method}-${config.status_code}` };
+  },
+
+  aws_api_gateway_authorizer: ({ config, services, stableId }) => {
+    const id = stableId(6, ID);
+    services.apigateway.api(config.rest_api_id).authorizers.set(id, {
+      id,
+      name: config.name,
+      type: config.type ?? "TOKEN",
+      authorizerUri: config.authorizer_uri ?? undefined,
+      authorizerCredentials: config.authorizer_credentials ?? undefined,
+      identitySource: config.identity_source ?? undefined,
+      identityValidationExpression: config.identity_validation_expression ?? undefined,
+      resultTtlSeconds: config.authorizer_result_ttl_in_seconds ?? 300,
+    });
+    return { id };
+  },
+
+  aws_api_gateway_request_validator: ({ config, services, stableId }) => {
+    const id = stableId(6, ID);
+    services.apigateway.api(config.rest_api_id).validators.set(id, {
+      id,
+      name: config.name,
+      validateRequestBody: config.validate_request_body === true,
+      validateRequestParameters: config.validate_request_parameters === true,
+    });
+    return { id };
+  },
+
+  aws_api_gateway_model: ({ config, services, stableId }) => {
+    const id = stableId(6, ID);
+    try {
+      JSON.parse(config.schema);
+    } catch (error) {
+      throw new Error(`model ${config.name}: the schema is not JSON: ${(error as Error).message}`);
+    }
+    services.apigateway.api(config.rest_api_id).models.set(config.name, { id, name: config.name, contentType: config.content_type, schema: config.schema });
+    return { id };
+  },
+
+  aws_api_gateway_gateway_response: ({ config, services }) => {
+    services.apigateway.api(config.rest_api_id).gatewayResponses.set(config.response_type, {
+      responseType: config.response_type,
+      statusCode: config.status_code ?? undefined,
+      responseTemplates: strings(config.response_templates),
+      responseParameters: strings(config.response_parameters),
+    });
+    return { id: `aggr-${config.rest_api_id}-${config.response_type}` };
+  },
+
+  aws_api_gateway_deployment: ({ config, services, stableId, region, accountId }) => {
+    const id = stableId(6, ID);
+    services.apigateway.createDeployment(config.rest_api_id, id);
+    return {
+      id,
+      execution_arn: `arn:aws:execute-api:${region}:${accountId}:${config.rest_api_id}/`,
+      invoke_url: `https://${config.rest_api_id}.execute-api.${region}.amazonaws.com/`,
+      created_date: new Date(0).toISOString(),
+    };
+  },
+
+  aws_api_gateway_stage: ({ config, services, region, accountId }) => {
+    const stage: Stage = {
+      name: config.stage_name,
+      deploymentId: config.deployment_id,
+      variables: strings(config.variables),
+      accessLog: config.access_log_settings ? { destinationArn: config.access_log_settings.destination_arn, format: config.access_log_settings.format } : undefined,
+      tracingEnabled: config.xray_tracing_enabled === true,
+      methodSettings: new Map(),
+    };
+    services.apigateway.createStage(config.rest_api_id, stage);
+    return {
+      id: `ags-${config.rest_api_id}-${config.stage_name}`,
+      arn: `arn:aws:apigateway:${region}::/restapis/${config.rest_api_id}/stages/${config.stage_name}`,
+      execution_arn: `arn:aws:execute-api:${region}:${accountId}:${config.rest_api_id}/${config.stage_name}`,
+      invoke_url: `https://${config.rest_api_id}.execute-api.${region}.amazonaws.com/${config.stage_name}`,
+    };
+  },
+
+  aws_api_gateway_method_settings: ({ config, services }) => {
+    const s = config.settings ?? {};
+    services.apigateway.stage(config.rest_api_id, config.stage_name).methodSettings.set(config.method_path, {
+      throttlingRateLimit: s.throttling_rate_limit,
+      throttlingBurstLimit: s.throttling_burst_limit,
+      metricsEnabled: s.metrics_enabled,
+      loggingLevel: s.logging_level,
+    });
+    return { id: `${config.rest_api_id}-${config.stage_name}-${config.method_path}` };
+  },
+
+  // The account-level CloudWatch role: nothing to emulate beyond recording that it is set.
+  aws_api_gateway_account: ({ config }) => ({ id: "api-gateway-account", cloudwatch_role_arn: config.cloudwatch_role_arn }),
+
+  aws_api_gateway_domain_name: ({ config, services, stableId, region }) => {
+    const regionalDomainName = `d-${stableId(10, ID)}.execute-api.${region}.amazonaws.com`;
+    const regionalHostedZoneId = REGIONAL_ZONE_IDS[region] ?? "Z000LOCALZONE";
+    services.apigateway.domainNames.set(config.domain_name, { domainName: config.domain_name, regionalDomainName, regionalHostedZoneId, basePaths: new Map() });
+    return {
+      id: config.domain_name,
+      arn: `arn:aws:apigateway:${region}::/domainnames/${config.domain_name}`,
+      regional_domain_name: regionalDomainName,
+      regional_zone_id: regionalHostedZoneId,
+    };
+  },
+
+  aws_api_gateway_base_path_mapping: ({ config, services }) => {
+    const domain = services.apigateway.domainNames.get(config.domain_name);
+    if (!domain) throw new Error(`base path mapping: domain name ${config.domain_name} does not exist`);
+    const basePath = config.base_path ?? "";
+    domain.basePaths.set(basePath, { apiId: config.api_id, stage: config.stage_name });
+    return { id: `${config.domain_name}/${basePath}` };
+  },
+
+  aws_api_gateway_api_key: ({ config, services, stableId, region }) => {
+    const id = stableId(10, ID);
+    const value = config.value ?? stableId(40, KEY_ALPHABET);
+    services.apigateway.apiKeys.set(id, { id, name: config.name, value, enabled: config.enabled !== false });
+    return { id, value, arn: `arn:aws:apigateway:${region}::/apikeys/${id}` };
+  },
+
+  aws_api_gateway_usage_plan: ({ config, services, stableId, region }) => {
+    const id = stableId(6, ID);
+    const throttle = config.throttle_settings?.[0] ?? config.throttle_settings;
+    const quota = config.quota_settings?.[0] ?? config.quota_settings;
+    services.apigateway.usagePlans.set(id, {
+      id,
+      name: config.name,
+      stages: [config.api_stages ?? []].flat().map((s: { api_id: string; stage: string }) => ({ apiId: s.api_id, stage: s.stage })),
+      throttle: throttle ? { rateLimit: throttle.rate_limit, burstLimit: throttle.burst_limit } : undefined,
+      quota: quota ? { limit: quota.limit, period: quota.period, offset: quota.offset } : undefined,
+      keyIds: new Set(),
+    });
+    return { id, arn: `arn:aws:apigateway:${region}::/usageplans/${id}` };
+  },
+
+  aws_api_gateway_usage_plan_key: ({ config, services }) => {
+    const plan = services.apigateway.usagePlans.get(config.usage_plan_id);
+    if (!plan) throw new Error(`usage plan key: usage plan ${config.usage_plan_id} does not exist`);
+    if (config.key_type !== "API_KEY") throw new Error(`usage plan key: key_type ${config.key_type} is not supported`);
+    plan.keyIds.add(config.key_id);
+    return { id: config.key_id };
+  },
+};

@@ -1,0 +1,165 @@
+// The data plane of one region's API Gateway on loopback. A request reaches a stage by
+//  - a custom domain name in the Host header and its base path mapping (`/v1/...`),
+//  - the execute-api host `<api id>.execute-api.<region>.<anything>` and the stage in the path,
+//  - `/restapis/<api id>/<stage>/_user_request_/...` (any host), or
+//  - the stage in the path when the region has a single API (plain `http://127.0.0.1:<port>/prod/...`).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { closeServer, LOOPBACK } from "../lib/listen";
+import type { ApiGatewayDependencies } from "./dependencies";
+import { GatewayFailure } from "./gateway-responses";
+import { MAX_PAYLOAD_BYTES, StageEndpoint, UsagePlanEnforcer, type ApiRequest, type ApiResponse } from "./pipeline";
+import type { ApiGatewayState, RestApi } from "./state";
+
+interface Resolved {
+  api: RestApi;
+  stageName: string;
+  /** Path below the stage or base path. */
+  path: string;
+}
+
+export class ApiGatewayServer {
+  private server?: Server;
+  private readonly endpoints = new Map<string, StageEndpoint>();
+  private readonly usage: UsagePlanEnforcer;
+  port = 0;
+
+  constructor(
+    readonly state: ApiGatewayState,
+    private readonly deps: ApiGatewayDependencies,
+  ) {
+    this.usage = new UsagePlanEnforcer(state);
+  }
+
+  async start(port = 0): Promise<number> {
+    this.server = createServer((req, res) => void this.onRequest(req, res));
+    this.server.keepAliveTimeout = 5000;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(port, LOOPBACK, () => resolve());
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    return this.port;
+  }
+
+  stop(): Promise<void> {
+    return this.server ? closeServer(this.server) : Promise.resolve();
+  }
+
+  get url(): string {
+    return `http://${LOOPBACK}:${this.port}`;
+  }
+
+  /** Deployments and stages can change while running (a redeploy); endpoints follow them. */
+  endpoint(api: RestApi, stageName: string): StageEndpoint | undefined {
+    const stage = api.stages.get(stageName);
+    if (!stage) return undefined;
+    const key = `${api.id}/${stage.name}/${stage.deploymentId}`;
+    let endpoint = this.endpoints.get(key);
+    if (!endpoint) {
+      const snapshot = api.deployments.get(stage.deploymentId);
+      if (!snapshot) return undefined;
+      endpoint = new StageEndpoint(this.state, api, stage, snapshot, this.deps, this.usage);
+      this.endpoints.set(key, endpoint);
+    }
+    return endpoint;
+  }
+
+  /**
+   * The loopback URL that reaches what a public URL of a custom domain names
+   * (`https://api.dev.example.com/v1/saml` -> `http://127.0.0.1:<port>/restapis/<id>/prod/_user_request_/saml`).
+   */
+  localUrl(publicUrl: string): string | undefined {
+    const url = new URL(publicUrl);
+    if (!this.state.domainNames.has(url.hostname)) return undefined;
+    const resolved = this.resolve(url.hostname, url.pathname);
+    return resolved && `${this.url}/restapis/${resolved.api.id}/${resolved.stageName}/_user_request_${resolved.path}${url.search}`;
+  }
+
+  private resolve(host: string, path: string): Resolved | undefined {
+    const domain = this.state.domainNames.get(host);
+    if (domain) {
+      const [first = "", ...rest] = path.split("/").slice(1);
+      const mapping = domain.basePaths.get(first) ?? domain.basePaths.get("");
+      if (!mapping) return undefined;
+      const below = domain.basePaths.has(first) ? `/${rest.join("/")}` : path;
+      const api = this.state.apis.get(mapping.apiId);
+      return api ? { api, stageName: mapping.stage, path: below } : undefined;
+    }
+    const restapis = /^\/restapis\/([^/]+)\/([^/]+)\/_user_request_(\/.*)?$/.exec(path);
+    if (restapis) {
+      const api = this.state.apis.get(restapis[1]);
+      return api ? { api, stageName: restapis[2], path: restapis[3] ?? "/" } : undefined;
+    }
+    const executeApi = /^([a-z0-9]+)\.execute-api\./.exec(host);
+    const api = executeApi ? this.state.apis.get(executeApi[1]) : this.state.apis.size === 1 ? [...this.state.apis.values()][0] : undefined;
+    if (!api) return undefined;
+    const [stageName = "", ...rest] = path.split("/").slice(1);
+    return { api, stageName, path: `/${rest.join("/")}` };
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse) {
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const path = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? "" : url.slice(q + 1);
+    const host = (req.headers.host ?? "").replace(/:\d+$/, "").toLowerCase();
+    const { body, tooLarge } = await readBody(req);
+
+    const headers: Record<string, string> = {};
+    const multiValueHeaders: Record<string, string[]> = {};
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const name = req.rawHeaders[i];
+      headers[name] = req.rawHeaders[i + 1];
+      (multiValueHeaders[name] ??= []).push(req.rawHeaders[i + 1]);
+    }
+    const request: ApiRequest = {
+      httpMethod: (req.method ?? "GET").toUpperCase(),
+      path: "/",
+      requestPath: path,
+      rawQuery,
+      headers,
+      multiValueHeaders,
+      body,
+      sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, "") ?? LOOPBACK,
+      domainName: host,
+      protocol: `HTTP/${req.httpVersion}`,
+      tooLarge,
+    };
+
+    let response: ApiResponse;
+    const resolved = this.resolve(host, path);
+    const endpoint = resolved && this.endpoint(resolved.api, resolved.stageName);
+    if (!resolved || !endpoint) {
+      // No API or stage answers at this address: API Gateway's answer for any unknown route.
+      response = { status: 403, headers: { "content-type": "application/json", "x-amzn-ErrorType": "ForbiddenException" }, body: Buffer.from('{"message":"Forbidden"}') };
+    } else {
+      request.path = resolved.path;
+      try {
+        response = await endpoint.handle(request);
+      } catch (error) {
+        const failure = new GatewayFailure("API_CONFIGURATION_ERROR", undefined, { phase: "integration", error: (error as Error).message });
+        response = { status: 500, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify({ message: failure.message })) };
+      }
+    }
+    response.headers["content-length"] = String(response.body.length);
+    res.writeHead(response.status, response.headers);
+    res.end(request.httpMethod === "HEAD" ? undefined : response.body);
+  }
+}
+
+/** Reads the body, keeping at most the payload limit (the rest is drained, not stored). */
+function readBody(req: IncomingMessage): Promise<{ body: Buffer; tooLarge: boolean }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_PAYLOAD_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on("end", () => resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge }));
+    req.on("error", () => resolve({ body: Buffer.alloc(0), tooLarge }));
+  });
+}

@@ -1,0 +1,55 @@
+// Token buckets, as API Gateway throttles: `rate` requests per second refill a bucket of
+// `burst` tokens; a request without a token gets 429.
+
+export class TokenBucket {
+  private tokens: number;
+  private updatedAt: number;
+
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.tokens = burst;
+    this.updatedAt = now();
+  }
+
+  take(): boolean {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.rate);
+    this.updatedAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/** Requests counted per period for usage-plan quotas (UTC days, ISO weeks from Monday, months). */
+export class QuotaCounter {
+  private readonly counts = new Map<string, { period: string; count: number }>();
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  /** Counts one request; false when the limit for the current period is already reached. */
+  take(key: string, limit: number, period: "DAY" | "WEEK" | "MONTH"): boolean {
+    const current = periodOf(this.now(), period);
+    const entry = this.counts.get(key);
+    const count = entry && entry.period === current ? entry.count : 0;
+    if (count >= limit) return false;
+    this.counts.set(key, { period: current, count: count + 1 });
+    return true;
+  }
+
+  used(key: string, period: "DAY" | "WEEK" | "MONTH"): number {
+    const entry = this.counts.get(key);
+    return entry && entry.period === periodOf(this.now(), period) ? entry.count : 0;
+  }
+}
+
+function periodOf(date: Date, period: "DAY" | "WEEK" | "MONTH"): string {
+  const day = date.toISOString().slice(0, 10);
+  if (period === "DAY") return day;
+  if (period === "MONTH") return day.slice(0, 7);
+  const monday = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() - ((date.getUTCDay() + 6) % 7)));
+  return `W${monday.toISOString().slice(0, 10)}`;
+}
