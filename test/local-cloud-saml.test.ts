@@ -117,7 +117,8 @@ describe("SAML federation through the local cloud", () => {
     const { identityId, code, location } = await login("bob", "bob-local-password");
     const token = /#token=(.+)$/.exec(location)![1];
     const wrong = await pickup(token, identityId, randomBytes(16).toString("base64url"));
-    expect(wrong.status).toBe(403);
+    // The authorizer answers "Unauthorized": API Gateway's 401.
+    expect(wrong.status).toBe(401);
     expect((await pickup(token, identityId, code)).status).toBe(200);
   }, 60_000);
 

@@ -90,9 +90,19 @@ describe("local cloud: the platform deployed from its synthesized Terraform", ()
   });
 
   it("the custom domain with base path v1 reaches the stage", async () => {
-    const gateway = cloud.endpoints().regions["us-west-2"].gatewayUrl;
-    const response = await fetch(`${gateway}/v1/helloworld`, { headers: { host: "api.dev.example.com" } });
-    expect(await response.json()).toEqual({ message: "Hello from us-west-2" });
+    // fetch() may not set Host (a forbidden header); node:http may.
+    const { request } = await import("node:http");
+    const gateway = new URL(cloud.endpoints().regions["us-west-2"].gatewayUrl);
+    const body = await new Promise<string>((resolve, reject) => {
+      request({ host: gateway.hostname, port: gateway.port, path: "/v1/helloworld", headers: { host: "api.dev.example.com" } }, (response) => {
+        let text = "";
+        response.on("data", (chunk) => (text += chunk));
+        response.on("end", () => resolve(text));
+      })
+        .on("error", reject)
+        .end();
+    });
+    expect(JSON.parse(body)).toEqual({ message: "Hello from us-west-2" });
   });
 
   it("writes an access log line per request in the stage's JSON format, with the enhanced fields", async () => {

@@ -22,7 +22,9 @@ export async function callService(call: AwsServiceCall, endpointOf: (service: st
   const endpoint = endpointOf(call.service);
   if (!endpoint) throw new UnsupportedServiceCall(`the local cloud has no ${call.service} emulator for ${call.region}`);
   const url = new URL(endpoint);
-  const headers: Record<string, string> = { host: url.host, ...call.headers };
+  // One spelling per header: an integration's `Content-Type` and the protocol's `content-type` must not both go out.
+  const headers: Record<string, string> = { host: url.host };
+  for (const [name, value] of Object.entries(call.headers)) headers[name.toLowerCase()] = value;
   let path = "/";
   let body = call.body;
   const protocol = JSON_PROTOCOLS[call.service];
