@@ -28,6 +28,15 @@ async function must(step: string, run: Promise<TerraformRun>): Promise<Terraform
   return result;
 }
 
+// Terraform's plugin cache is not safe for concurrent `terraform init` (two inits filling an
+// empty cache fail with "file exists"): inits take turns, the rest runs in parallel.
+let initTurn: Promise<unknown> = Promise.resolve();
+function init(args: string[], run: Parameters<typeof terraform>[1], step: string): Promise<TerraformRun> {
+  const result = initTurn.then(() => must(step, terraform(args, run)));
+  initTurn = result.catch(() => undefined);
+  return result;
+}
+
 /** Runs `work` for each item with at most `limit` at a time; the machine has 2 cores. */
 async function inParallel<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
@@ -48,7 +57,7 @@ export async function validateAll(outdir: string, options: RunOptions = {}): Pro
   await inParallel(stacks, 2, async (stack) => {
     const run = { cwd: stack.dir, label: stack.name, echo: options.echo };
     log(`validate: ${stack.name}: terraform init -backend=false (offline provider mirror)`);
-    await must(`terraform init -backend=false in ${stack.name}`, terraform(["init", "-backend=false", "-input=false", "-no-color"], run));
+    await init(["init", "-backend=false", "-input=false", "-no-color"], run, `terraform init -backend=false in ${stack.name}`);
     log(`validate: ${stack.name}: terraform validate`);
     await must(`terraform validate in ${stack.name}`, terraform(["validate", "-no-color"], run));
     log(`validate: ${stack.name}: valid`);
@@ -102,7 +111,7 @@ export async function planAll(outdir: string, options: PlanOptions = {}): Promis
         ? options.workspaces.filter((w) => stack.workspaces.includes(w) || !knownWorkspaces.has(w))
         : stack.workspaces;
       log(`plan: ${stack.name}: terraform init (${options.online ? "S3 backend" : "local backend, offline mirror"})`);
-      await must(`terraform init in ${stack.name}`, terraform(["init", "-input=false", "-no-color"], { cwd: stack.dir, label: stack.name, echo: options.echo }));
+      await init(["init", "-input=false", "-no-color"], { cwd: stack.dir, label: stack.name, echo: options.echo }, `terraform init in ${stack.name}`);
       for (const workspace of workspaces) {
         log(`plan: ${stack.name}: workspace ${workspace}: terraform plan${options.online ? "" : " -refresh=false"}`);
         const summary = await planStack(stack, workspace, options);
