@@ -288,8 +288,9 @@ export class LambdaService {
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: fn.config.memorySizeMb },
     });
-    worker.stdout.pipe(fn.log, { end: false });
-    worker.stderr.pipe(fn.log, { end: false });
+    // Written, not piped: many containers share the function's log stream.
+    worker.stdout.on("data", (chunk: Buffer) => fn.log.write(chunk));
+    worker.stderr.on("data", (chunk: Buffer) => fn.log.write(chunk));
     worker.unref();
     const ready = new Promise<void>((resolve, reject) => {
       const onReady = (message: { ready?: boolean }) => {

@@ -39,6 +39,8 @@ export class LogGroups {
     return this.groups.get(name);
   }
 
+  private closed = false;
+
   list(): LogGroup[] {
     return [...this.groups.values()];
   }
@@ -49,16 +51,23 @@ export class LogGroups {
     let stream = this.streams.get(group.name);
     if (!stream) {
       stream = createWriteStream(group.file, { flags: "a" });
+      // Output a function prints while the local cloud stops arrives after the stream ended: dropped.
+      stream.on("error", (error) => {
+        if (!this.closed) console.error(`logs: ${group.name}: ${error.message}`);
+      });
       this.streams.set(group.name, stream);
     }
     return stream;
   }
 
   write(nameOrArn: string, line: string): void {
+    // A request still in flight while the local cloud stops has nowhere to log to.
+    if (this.closed) return;
     this.stream(nameOrArn).write(line.endsWith("\n") ? line : `${line}\n`);
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.streams.values()].map((s) => new Promise<void>((resolve) => s.end(resolve))));
     this.streams.clear();
   }
