@@ -40,12 +40,24 @@ export interface SamlSettings {
   idpSsoUrl: string;
 }
 
+/** The management account and the HIPAA OU's guardrails (stacks/org-guardrails.ts). */
+export interface OrganizationSettings {
+  managementAccountId: string;
+  deployRoleArn: string;
+  rootId: string;
+  workspace: string;
+  /** Existing accounts moved into the OU, by environment (the account id comes from there). */
+  hipaaAccounts: { environment: string; name: string; email: string }[];
+  allowedLambdaRuntimes: string[];
+  fullAwsAccess: "attached" | "adopt" | "detached";
+}
+
 export interface PlatformConfig {
   project: string;
   primaryRegion: string;
   regions: string[];
   stateBackend: { bucket: string; region: string; keyPrefix: string; roleArn?: string };
-  organization: { managementAccountId: string; deployRoleArn: string; rootId: string; workspace: string };
+  organization: OrganizationSettings;
   environments: Record<string, Environment>;
 }
 
@@ -110,6 +122,11 @@ function crossFieldProblems(config: PlatformConfig): string[] {
   }
   if (!(config.organization.workspace in config.environments)) {
     problems.push(`organization.workspace: "${config.organization.workspace}" is not one of the environments ${JSON.stringify(Object.keys(config.environments))} (rule: workspaceIsEnvironment)`);
+  }
+  for (const [i, account] of config.organization.hipaaAccounts.entries()) {
+    if (!(account.environment in config.environments)) {
+      problems.push(`organization.hipaaAccounts.${i}.environment: "${account.environment}" is not one of the environments ${JSON.stringify(Object.keys(config.environments))} (rule: accountIsEnvironment)`);
+    }
   }
   for (const [name, env] of Object.entries(config.environments)) {
     if (accountOf(env.deployRoleArn) !== env.accountId) {

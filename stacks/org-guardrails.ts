@@ -1,7 +1,7 @@
 // AWS Organizations guardrails, deployed from the management account. An organization exists
 // once, so this stack is deployed in one workspace only (config: organization.workspace).
 import type { Construct } from "constructs";
-import { OrganizationsOrganizationalUnit } from "@cdktf/provider-aws/lib/organizations-organizational-unit";
+import { OrgGuardrailsModule, PLATFORM_SERVICES, SEED_HIPAA_SERVICES } from "../modules/org-guardrails";
 import type { PlatformConfig } from "./config";
 import { PlatformStack, type DeployTarget } from "./platform-stack";
 
@@ -14,8 +14,10 @@ export interface OrgGuardrailsProps {
 }
 
 export class OrgGuardrails extends PlatformStack {
+  readonly guardrails: OrgGuardrailsModule;
+
   constructor(scope: Construct, props: OrgGuardrailsProps) {
-    const { organization } = props.config;
+    const { organization, environments } = props.config;
     super(scope, ORG_GUARDRAILS_STACK, {
       ...props,
       // Organizations is a global service; its API lives in us-east-1.
@@ -25,9 +27,14 @@ export class OrgGuardrails extends PlatformStack {
       workspaces: [organization.workspace],
     });
 
-    new OrganizationsOrganizationalUnit(this, "hipaa-ou", {
-      name: HIPAA_OU_NAME,
-      parentId: organization.rootId,
+    this.guardrails = new OrgGuardrailsModule(this, "hipaa", {
+      rootId: organization.rootId,
+      ouName: HIPAA_OU_NAME,
+      allowedServices: [...SEED_HIPAA_SERVICES, ...PLATFORM_SERVICES],
+      allowedLambdaRuntimes: organization.allowedLambdaRuntimes,
+      accounts: organization.hipaaAccounts.map((a) => ({ accountId: environments[a.environment].accountId, name: a.name, email: a.email })),
+      fullAwsAccess: organization.fullAwsAccess,
+      importExisting: props.target === "aws",
     });
   }
 }
