@@ -37,9 +37,13 @@ export class Route53State {
    * Hosted zones the platform uses are created outside Terraform (they hold the domain): a
    * record in an unknown zone creates it, named after the zone id until a record names it.
    */
-  ensureZone(zoneId: string) {
+  ensureZone(zoneId: string, name?: string) {
     if (!this.zones.has(zoneId)) this.zones.set(zoneId, { id: zoneId });
-    return this.zones.get(zoneId)!;
+    const zone = this.zones.get(zoneId)!;
+    // The zone's domain (from the workspace environment) makes the DNS server authoritative for
+    // every name under it (NXDOMAIN for unknown ones), not only for the names its records hold.
+    if (name !== undefined) zone.name = normalizeName(name);
+    return zone;
   }
 
   putRecord(record: RecordSet): void {
