@@ -169,10 +169,11 @@ export const RULES: Rule[] = [
       for (const [id, a] of each(stack, "aws_organizations_policy_attachment")) {
         byTarget.set(String(a.target_id), [...(byTarget.get(String(a.target_id)) ?? []), [id, a]]);
       }
+      // The attachments beyond the limit are the ones AWS would refuse.
       return [...byTarget].flatMap(([target, attachments]) =>
-        attachments.length > SCP_MAX_PER_TARGET
-          ? attachments.map(([id, a]) => violation("aws_organizations_policy_attachment", id, a, `${target} gets ${attachments.length} SCPs`))
-          : [],
+        attachments
+          .slice(SCP_MAX_PER_TARGET)
+          .map(([id, a]) => violation("aws_organizations_policy_attachment", id, a, `${target} gets ${attachments.length} SCPs, more than ${SCP_MAX_PER_TARGET}`)),
       );
     },
   },

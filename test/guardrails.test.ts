@@ -1,0 +1,87 @@
+// npm run guardrails: the platform passes (with its documented waivers), and each rule fires on a
+// small fixture with one violation, naming the resource address and the rule.
+import { beforeAll, describe, expect, it } from "vitest";
+import { checkStacks, loadWaivers, RULES } from "../scripts/lib/guardrails";
+import { SCP_MAX_CHARACTERS, TOKEN_LIFETIME_ENV } from "../scripts/lib/guardrails/rules";
+import type { TerraformJson } from "../scripts/lib/synthesized";
+import { synthTo, type Synthesized } from "./helpers/synth";
+
+let platform: Synthesized;
+beforeAll(() => {
+  platform = synthTo("aws");
+});
+
+const meta = (path: string) => ({ "//": { metadata: { path: `fixture/${path}` } } });
+const goodTable = { ...meta("table"), server_side_encryption: { enabled: true }, point_in_time_recovery: { enabled: true } };
+const allBlocked = { block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true };
+const stage = { ...meta("stage"), xray_tracing_enabled: true, access_log_settings: { destination_arn: "arn", format: "{}" } };
+const role = (policy: string) => ({ aws_iam_role_policy: { bad: { ...meta("role-policy"), policy } } });
+
+/** One fixture per rule: [rule id, resources, the address the finding must name]. */
+const FIXTURES: Array<[string, TerraformJson["resource"], string]> = [
+  ["dynamodb-encryption", { aws_dynamodb_table: { t: { ...goodTable, server_side_encryption: undefined } } }, "aws_dynamodb_table.t"],
+  ["dynamodb-pitr", { aws_dynamodb_table: { t: { ...goodTable, point_in_time_recovery: { enabled: false } } } }, "aws_dynamodb_table.t"],
+  ["s3-public-access", { aws_s3_bucket: { b: meta("bucket") } }, "aws_s3_bucket.b"],
+  [
+    "s3-public-access",
+    { aws_s3_bucket: { b: meta("bucket") }, aws_s3_bucket_public_access_block: { pab: { ...meta("pab"), ...allBlocked, bucket: "${aws_s3_bucket.b.id}", block_public_policy: false } } },
+    "aws_s3_bucket_public_access_block.pab",
+  ],
+  ["log-retention", { aws_cloudwatch_log_group: { g: { ...meta("logs"), name: "/x" } } }, "aws_cloudwatch_log_group.g"],
+  ["lambda-tracing", { aws_lambda_function: { f: { ...meta("fn"), tracing_config: { mode: "PassThrough" } } } }, "aws_lambda_function.f"],
+  ["api-stage-tracing", { aws_api_gateway_stage: { s: { ...stage, xray_tracing_enabled: false } } }, "aws_api_gateway_stage.s"],
+  ["api-access-logging", { aws_api_gateway_stage: { s: { ...stage, access_log_settings: undefined } } }, "aws_api_gateway_stage.s"],
+  ["iam-data-wildcard", role(JSON.stringify({ Statement: [{ Effect: "Allow", Action: "dynamodb:*", Resource: "*" }] })), "aws_iam_role_policy.bad"],
+  ["iam-data-wildcard", role('${jsonencode({"Statement" = [{"Effect" = "Allow", "Action" = ["s3:*"], "Resource" = [aws_s3_bucket.b.arn]}]})}'), "aws_iam_role_policy.bad"],
+  ["api-request-validator", { aws_api_gateway_method: { m: { ...meta("method"), http_method: "POST", authorization: "NONE" } } }, "aws_api_gateway_method.m"],
+  [
+    "authorizer-ttl",
+    {
+      aws_lambda_function: { fn: { ...meta("fn"), tracing_config: { mode: "Active" }, environment: { variables: { [TOKEN_LIFETIME_ENV]: "30" } } } },
+      aws_api_gateway_authorizer: { a: { ...meta("authorizer"), authorizer_uri: "${aws_lambda_function.fn.invoke_arn}", authorizer_result_ttl_in_seconds: 300 } },
+    },
+    "aws_api_gateway_authorizer.a",
+  ],
+  ["authorizer-ttl", { aws_api_gateway_authorizer: { a: { ...meta("authorizer"), authorizer_uri: "arn" } } }, "aws_api_gateway_authorizer.a"],
+  ["scp-size", { aws_organizations_policy: { p: { ...meta("scp"), type: "SERVICE_CONTROL_POLICY", content: "x".repeat(SCP_MAX_CHARACTERS + 1) } } }, "aws_organizations_policy.p"],
+  [
+    "scp-per-target",
+    { aws_organizations_policy_attachment: Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`a${i}`, { ...meta(`a${i}`), policy_id: `p-${i}`, target_id: "ou-1" }])) },
+    "aws_organizations_policy_attachment.a6",
+  ],
+];
+
+describe("guardrails on the platform", () => {
+  it("finds nothing once the documented waivers apply, and every waiver is still needed", () => {
+    const report = checkStacks(platform.stacks, loadWaivers());
+    expect(report.findings).toEqual([]);
+    expect(report.unusedWaivers).toEqual([]);
+    expect(report.waived.map((w) => w.rule).sort()).toEqual(["api-request-validator", "api-request-validator", "s3-public-access"]);
+  });
+
+  it("without the waivers, names exactly the waived resources", () => {
+    const report = checkStacks(platform.stacks);
+    expect(report.findings.map((f) => `${f.stack} ${f.address} ${f.rule}`)).toEqual(
+      checkStacks(platform.stacks, loadWaivers()).waived.map((f) => `${f.stack} ${f.address} ${f.rule}`),
+    );
+  });
+});
+
+describe("each rule fires on a fixture with one violation", () => {
+  it.each(FIXTURES)("%s on %s", (rule, resource, address) => {
+    const report = checkStacks([{ name: "fixture", json: { resource } }]);
+    expect(report.findings).toHaveLength(1);
+    expect(report.findings[0]).toMatchObject({ stack: "fixture", rule, address, fix: RULES.find((r) => r.id === rule)!.fix });
+  });
+
+  it("covers every rule", () => {
+    expect(new Set(FIXTURES.map(([rule]) => rule))).toEqual(new Set(RULES.map((r) => r.id)));
+  });
+
+  it("passes an authorizer whose TTL is within the token lifetime, and one that does not cache", () => {
+    const fn = { aws_lambda_function: { fn: { tracing_config: { mode: "Active" }, environment: { variables: { [TOKEN_LIFETIME_ENV]: "30" } } } } };
+    const authorizer = (ttl: number) => ({ ...fn, aws_api_gateway_authorizer: { a: { authorizer_uri: "${aws_lambda_function.fn.invoke_arn}", authorizer_result_ttl_in_seconds: ttl } } });
+    expect(checkStacks([{ name: "ok", json: { resource: authorizer(30) } }]).findings).toEqual([]);
+    expect(checkStacks([{ name: "ok", json: { resource: authorizer(0) } }]).findings).toEqual([]);
+  });
+});
