@@ -8,6 +8,9 @@ import { startS3Server, type RunningS3Server } from "../s3/server";
 import { startNasaFixtureServer, type RunningNasaFixture } from "../nasa/server";
 import { AWS_RELYING_PARTY, AWS_SAML_AUDIENCE, startIdp, type RunningIdp } from "../idp/server";
 import { LOCAL_IDP_ENTITY_ID } from "../idp/metadata";
+import { HealthCheckers, type HealthCheckStatus } from "../route53/health-checker";
+import { startDnsServer, type RunningDnsServer } from "../route53/dns-server";
+import { startPlatformDomain, type RunningPlatformDomain } from "./platform-domain";
 import { S3State } from "../s3/state";
 import { startS3Website, type RunningWebsite } from "../s3/website";
 import { verifySigV4 } from "../lib/sigv4";
@@ -47,6 +50,8 @@ export interface LocalCloudOptions {
   timeScale?: number;
   /** Values for Terraform variables without defaults. */
   variables?: Record<string, unknown>;
+  /** The region callers on this machine are nearest to, for latency records (default us-east-1). */
+  callerRegion?: string;
   /** Replication lag of global tables, in ms. */
   replicationLagMs?: number;
   log?: (line: string) => void;
@@ -107,6 +112,10 @@ export class LocalCloud {
   private readonly s3State: S3State;
   private s3?: RunningS3Server;
   private s3Website?: RunningWebsite;
+  /** Route 53's data plane: health checkers, the DNS server, the platform domain as clients reach it. */
+  healthCheckers?: HealthCheckers;
+  dns?: RunningDnsServer;
+  platformDomain?: RunningPlatformDomain;
   /** The local IdP playing ADFS, when a SAML provider trusts its metadata. */
   idp?: RunningIdp;
   /** Stands in for api.nasa.gov and mars.nasa.gov (the Mars display's upstreams). */
@@ -193,6 +202,7 @@ export class LocalCloud {
       }
     }
     await this.startIdentityProvider();
+    await this.startRoute53();
     if (this.deployed.size === 0) {
       throw new DeployError("NOTHING_DEPLOYED", `no stack could be deployed in workspace ${this.options.workspace}:\n${this.skipped.map((s) => `  ${s.stack}: ${s.reason}`).join("\n")}`);
     }
@@ -221,6 +231,47 @@ export class LocalCloud {
         return;
       }
     }
+  }
+
+  /**
+   * Health checks polled with the local clock, the DNS server answering the hosted zones, and
+   * the platform domain (the name of the latency records) served through it.
+   */
+  private async startRoute53() {
+    if (this.route53.records.length === 0) return;
+    // The hosted zones exist outside Terraform (they hold the domain): a zone is named after the
+    // parent of its shortest record name (api.dev.example.com -> dev.example.com).
+    for (const zone of this.route53.zones.values()) {
+      const shortest = this.route53.records.filter((r) => r.zoneId === zone.id).sort((a, b) => a.name.length - b.name.length)[0];
+      if (!zone.name && shortest) this.route53.ensureZone(zone.id, shortest.name.split(".").slice(1).join("."));
+    }
+    this.healthCheckers = new HealthCheckers({
+      state: this.route53,
+      timeScale: this.timeScale,
+      resolveTarget: (fqdn, _port, path) => {
+        const region = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(fqdn)?.[1];
+        const runtime = region ? this.regions.get(region) : undefined;
+        return runtime && `${runtime.apiGateway.url}${path}`;
+      },
+      onChange: ({ id, healthy }) => this.log(`route53: health check ${id} is now ${healthy ? "healthy" : "unhealthy"}`),
+    });
+    this.healthCheckers.start();
+    this.dns = await startDnsServer({
+      state: this.route53,
+      isHealthy: (id) => this.healthCheckers!.isHealthy(id),
+      callerRegion: () => this.options.callerRegion ?? "us-east-1",
+      port: this.ports.next(),
+    });
+    const domain = this.route53.records.find((r) => r.latencyRegion)?.name;
+    if (domain) {
+      this.platformDomain = await startPlatformDomain({
+        domain,
+        dnsServer: this.dns.address,
+        gatewayOf: (region) => this.regions.get(region)?.apiGateway.url,
+        port: this.ports.next(),
+      });
+    }
+    this.log(`route53: DNS ${this.dns.address}${domain ? `, ${domain} at ${this.platformDomain!.url}` : ""}`);
   }
 
   /** Where on loopback a public URL of the platform's custom domain is served (the first region that has it). */
@@ -427,6 +478,7 @@ export class LocalCloud {
       const base = `${runtime.apiGateway.url}${stage ? `/${stage}` : ""}`;
       regions[region] = {
         apiUrl: base,
+        healthFunction: runtime.services.lambda.listFunctions().find((f) => f.name.endsWith("-healthcheck"))?.name,
         healthUrl: `${base}/healthcheck`,
         apiId: api?.id,
         gatewayUrl: runtime.apiGateway.url,
@@ -443,6 +495,8 @@ export class LocalCloud {
       dataDir: this.dataDir,
       ...(mars ? { mars } : {}),
       nasa: this.nasa ? { url: this.nasa.url } : undefined,
+      dns: this.dns ? { address: this.dns.address, healthChecks: this.healthCheckers!.status() } : undefined,
+      platformDomain: this.platformDomain ? { name: this.platformDomain.domain, httpUrl: this.platformDomain.url } : undefined,
       idp: this.idp ? { url: this.idp.url, signOnUrl: this.idp.signOnUrl(), metadataUrl: this.idp.metadataUrl, users: this.idp.users } : undefined,
       websites: Object.fromEntries(this.s3State.listBuckets().filter((b) => b.website).map((b) => [b.name, `${this.s3Website!.url}/${b.name}/`])),
       timeScale: this.timeScale,
@@ -477,12 +531,20 @@ export class LocalCloud {
   }
 
   async stop(): Promise<void> {
+    await this.healthCheckers?.stop();
+    await this.platformDomain?.stop();
+    await this.dns?.stop();
     this.dynamo.stop();
-    for (const runtime of this.regions.values()) {
+    const regions = [...this.regions.values()];
+    // Everything that calls the stores stops in every region before any store closes: a function
+    // in one region writing a global table must not find the other region's database closed.
+    for (const runtime of regions) {
       runtime.services.events.stop();
       await Promise.all(runtime.mappings.map((m) => m.stop()));
       await runtime.apiGateway.stop();
-      await runtime.services.lambda?.stop();
+    }
+    await Promise.all(regions.map((runtime) => runtime.services.lambda?.stop()));
+    for (const runtime of regions) {
       await runtime.services.logs.close();
       await runtime.kinesis.stop();
       await runtime.dynamodb.stop();
@@ -508,6 +570,10 @@ export interface LocalEndpoints {
   mars?: { url: string; apiKey: string };
   /** S3 website buckets (the SAML login page) by bucket name. */
   websites: Record<string, string>;
+  /** The local Route 53 DNS server (`host:port`) and its health checks' state. */
+  dns?: { address: string; healthChecks: HealthCheckStatus[] };
+  /** The platform domain, and where on loopback it is served (through the DNS answers). */
+  platformDomain?: { name: string; httpUrl: string };
   /** The local IdP (ADFS stand-in): where a SAML login starts, and its test users. */
   idp?: { url: string; signOnUrl: string; metadataUrl: string; users: { username: string; password: string; groups: string[] }[] };
   /** The NASA fixture standing in for api.nasa.gov and mars.nasa.gov. */
@@ -516,7 +582,7 @@ export interface LocalEndpoints {
   services: Record<string, string>;
   regions: Record<
     string,
-    { apiUrl: string; healthUrl: string; apiId?: string; gatewayUrl: string; dynamodb: string; kinesis: string; logs: string }
+    { apiUrl: string; healthUrl: string; healthFunction?: string; apiId?: string; gatewayUrl: string; dynamodb: string; kinesis: string; logs: string }
   >;
 }
 

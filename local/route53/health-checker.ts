@@ -19,10 +19,12 @@ import type { HealthCheckConfig, Route53State } from "./state";
 export const SEARCH_WINDOW_BYTES = 5120;
 /**
  * Route 53's time limits, not scaled by `timeScale`: the endpoints answer no faster when the
- * local clock runs faster. A probe still ends within its (scaled) interval, as in Route 53 where
- * 4 + 2 + 2 s fit in the shortest interval, so results keep the scaled cadence.
+ * local clock runs faster. In Route 53 4 + 2 + 2 s fit in the shortest interval; with a fast
+ * clock a probe gets its scaled interval but never less than PROBE_FLOOR_MS, because a deep ping
+ * through a cold Lambda takes a few hundred ms whatever the clock says.
  */
 export const TIMEOUTS_MS = { connect: 4000, status: 2000, body: 2000 } as const;
+export const PROBE_FLOOR_MS = 2000;
 const HTTP_TYPES = new Set(["HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH"]);
 const USER_AGENT = "Amazon-Route53-Health-Check-Service (local cloud)";
 
@@ -144,7 +146,7 @@ export class HealthCheckers {
     const started = Date.now();
     const abort = new AbortController();
     runner.abort = abort;
-    runner.probing = probe(check, this.options.resolveTarget, Math.min(intervalMs, sum(TIMEOUTS_MS)), abort.signal).then((observation) => {
+    runner.probing = probe(check, this.options.resolveTarget, Math.min(sum(TIMEOUTS_MS), Math.max(intervalMs, PROBE_FLOOR_MS)), abort.signal).then((observation) => {
       runner.probing = undefined;
       if (abort.signal.aborted) return;
       this.record(runner, check, observation);
@@ -200,7 +202,7 @@ function probe(
   return new Promise<Observation>((resolve) => {
     let request: ClientRequest | undefined;
     let phase: NodeJS.Timeout | undefined;
-    const budget = setTimeout(() => settle(false, `Failure: no complete answer within ${budgetMs} ms (the scaled request interval)`), budgetMs);
+    const budget = setTimeout(() => settle(false, `Failure: no complete answer within ${budgetMs} ms`), budgetMs);
     let settled = false;
     const settle = (ok: boolean, status: string) => {
       if (settled) return;

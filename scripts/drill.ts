@@ -1,0 +1,59 @@
+// The multi-region post's failover drill against the running local cloud: sets STATUS of one
+// region's health Lambda, as the seed does in the Lambda console (through the Lambda API, so
+// `aws lambda update-function-configuration --endpoint-url` does the same).
+//
+//   npm run drill -- --region us-east-1 --status fail     fail that region's deep ping
+//   npm run drill -- --region us-east-1 --status ok       and recover
+//
+// Reads .local/endpoints.json (written by npm start); the change lasts until the local cloud stops.
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
+import type { LocalEndpoints } from "../local/cloud";
+import { REPO_ROOT } from "./lib/synth";
+
+export class DrillError extends Error {
+  readonly code = "DRILL";
+}
+
+export async function setHealthStatus(endpoints: LocalEndpoints, region: string, status: string): Promise<string> {
+  const functionName = endpoints.regions[region]?.healthFunction;
+  if (!functionName) throw new DrillError(`no health check function in region ${region} (regions: ${Object.keys(endpoints.regions).join(", ")})`);
+  const lambda = new LambdaClient({
+    region,
+    endpoint: endpoints.services.lambda,
+    credentials: { accessKeyId: "local-operator", secretAccessKey: "local-operator" },
+  });
+  try {
+    // UpdateFunctionConfiguration replaces every variable: keep the others, as the console does.
+    const current = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+    const variables = { ...(current.Environment?.Variables ?? {}), STATUS: status };
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: functionName, Environment: { Variables: variables } }));
+  } finally {
+    lambda.destroy();
+  }
+  return functionName;
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { region: { type: "string" }, status: { type: "string" }, endpoints: { type: "string" } } });
+  if (!values.region || !values.status) throw new DrillError("usage: npm run drill -- --region <region> --status <fail|ok>");
+  const file = values.endpoints ?? join(REPO_ROOT, ".local", "endpoints.json");
+  let endpoints: LocalEndpoints;
+  try {
+    endpoints = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new DrillError(`cannot read ${file} (${(error as Error).message}): is the local cloud running (npm start)?`);
+  }
+  const fn = await setHealthStatus(endpoints, values.region, values.status);
+  console.log(`${values.region}: ${fn} now has STATUS=${values.status}; Route 53 notices within interval x failure threshold.`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: Error) => {
+    console.error(`drill failed: ${error.message}`);
+    process.exit(1);
+  });
+}
