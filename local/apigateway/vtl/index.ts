@@ -1,13 +1,14 @@
 // API Gateway mapping templates (VTL): `$input`, `$util`, `$context`, `$stageVariables` as the
-// "mapping template and access logging variable reference" documents them, rendered by velocityjs
-// (MIT, a faithful Velocity parser) with handlers for the Java methods templates call on strings
-// and maps. `$context.requestOverride` / `$context.responseOverride` set in a template come back
-// in the result.
-import { Compile, parse } from "velocityjs";
+// "mapping template and access logging variable reference" documents them, parsed by velocityjs
+// (MIT, a faithful Velocity parser) and rendered by its renderer adjusted to Velocity 1.7 (see
+// ./engine) with handlers for the Java methods templates call on strings and maps.
+// `$context.requestOverride` / `$context.responseOverride` set in a template come back in the result.
+import { parse } from "velocityjs";
 import { evaluatePath } from "./json-path";
 import { JAVA_METHODS } from "./java-methods";
 import { QUOTE_VARIABLE, rewriteDoubledQuotes } from "./doubled-quotes";
 import { MappingTemplateError } from "./errors";
+import { MappingTemplateRenderer, where, type Ast, type Node } from "./engine";
 import { createUtil } from "./util";
 
 export { MappingTemplateError };
@@ -28,23 +29,20 @@ export interface RenderResult {
   responseOverride: { status?: number; header: Record<string, string> };
 }
 
-type Ast = ReturnType<typeof parse>;
 export interface CompiledTemplate {
-  asts: Ast;
+  asts: ReturnType<typeof parse>;
 }
 
 const compiled = new Map<string, CompiledTemplate>();
 const MAX_CACHED = 500;
 
-/** Parses once per template text; a syntax error names the line and what was expected. */
+/** Parses once per template text; a syntax error names the line, the column and what was expected. */
 export function compileTemplate(template: string): CompiledTemplate {
   let entry = compiled.get(template);
   if (!entry) {
-    try {
-      entry = { asts: parse(rewriteDoubledQuotes(template)) };
-    } catch (error) {
-      throw new MappingTemplateError(`invalid mapping template: ${firstLines((error as Error).message)}`);
-    }
+    const source = spellStop(rewriteDoubledQuotes(template));
+    entry = { asts: parseOrThrow(source) };
+    checkBlocks(source);
     if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value!);
     compiled.set(template, entry);
   }
@@ -58,7 +56,7 @@ export function renderTemplate(template: string, input: TemplateInput, variables
   const context = { ...variables.context, requestOverride, responseOverride };
   let output: string;
   try {
-    output = new Compile(asts, { escape: false, customMethodHandlers: JAVA_METHODS }).render({
+    output = new MappingTemplateRenderer(asts, { escape: false, customMethodHandlers: JAVA_METHODS }).render({
       input: createInput(input),
       util: createUtil(),
       context,
@@ -116,6 +114,58 @@ function stringValues(record: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, String(v)]));
 }
 
-function firstLines(message: string): string {
-  return message.split("\n").slice(0, 3).join(" | ");
+/** velocityjs knows `#stop` only as a call, `#stop()`. */
+function spellStop(template: string): string {
+  return template.replace(/(?<!\\)#(?:stop|\{stop\})(?![\w(])/g, "#stop()");
+}
+
+interface ParserError extends Error {
+  hash?: { text?: string; loc?: { first_line: number; first_column: number }; expected?: string[] };
+}
+
+function parseOrThrow(source: string): ReturnType<typeof parse> {
+  try {
+    return parse(source);
+  } catch (error) {
+    const { message, hash } = error as ParserError;
+    if (!hash?.loc) throw new MappingTemplateError(`invalid mapping template: ${message.split("\n")[0]}`);
+    const line = source.split("\n")[hash.loc.first_line - 1] ?? "";
+    const found = hash.text ? `unexpected ${JSON.stringify(hash.text)}` : "unexpected end of the construct";
+    const expected = hash.expected?.length ? ` (expected ${hash.expected.slice(0, 8).join(", ")}${hash.expected.length > 8 ? ", ..." : ""})` : "";
+    throw new MappingTemplateError(
+      `invalid mapping template: line ${hash.loc.first_line}, column ${hash.loc.first_column + 1}: ${found}${expected} in ${JSON.stringify(line.trim())}`,
+    );
+  }
+}
+
+/**
+ * velocityjs accepts a block that is never closed (rendering its body twice) and an `#end` that
+ * closes nothing (dropping the rest of the template). A marker reference appended to the text
+ * must come out once, as the last node of the top level; where it is found instead tells which.
+ */
+const END_MARKER = "vtlEndOfTemplate";
+
+function checkBlocks(source: string): void {
+  let asts: Node[];
+  try {
+    asts = parse(`${source}\n$${END_MARKER}`) as Node[];
+  } catch {
+    return; // the marker itself made a construct at the very end ambiguous: nothing to learn
+  }
+  const unclosed = innermostBlockHoldingMarker(asts);
+  if (unclosed) throw new MappingTemplateError(`invalid mapping template: ${where(unclosed)}#${unclosed.type} is never closed with #end`);
+  if (isMarker(asts[asts.length - 1])) return;
+  throw new MappingTemplateError("invalid mapping template: an #end closes no #if, #foreach, #macro or #define");
+}
+
+const isMarker = (node: Node | undefined) => typeof node === "object" && !Array.isArray(node) && node.type === "references" && node.id === END_MARKER;
+
+function innermostBlockHoldingMarker(nodes: Node[]): Ast | undefined {
+  for (const node of nodes) {
+    if (!Array.isArray(node)) continue;
+    const inner = innermostBlockHoldingMarker(node);
+    if (inner) return inner;
+    if (node.some(isMarker)) return node[0] as Ast;
+  }
+  return undefined;
 }
