@@ -91,6 +91,8 @@ describe("$input", () => {
 describe("$util", () => {
   it("escapeJavaScript escapes quotes, backslash and control characters, single quote as \\'", () => {
     expect(out(`$util.escapeJavaScript($input.path('$.s'))`, json({ s: `He said "it's"\\\n\tok` }))).toBe(`He said \\"it\\'s\\"\\\\\\n\\tok`);
+    // commons-lang's escapeJavaScript, which API Gateway runs, also escapes "/" and non-ASCII.
+    expect(out(`$util.escapeJavaScript("a/b é")`)).toBe("a\\/b \\u00E9");
   });
 
   it("parseJson gives an object; the AWS docs example", () => {
@@ -160,13 +162,13 @@ describe("Velocity 1.7 semantics", () => {
   it("Java String, Map and List methods", () => {
     const body = { s: "Hello World", m: { a: 1, b: 2 }, l: ["x", "y"] };
     const template = [
-      "$s.length() $s.toLowerCase() $s.toUpperCase() $s.replaceAll('o', '0') $s.substring(0, 5) $s.contains('World') $s.equals('Hello World') $s.isEmpty() $s.indexOf('W') $s.trim()",
+      "$s.split(' ').size() $s.length() $s.toLowerCase() $s.toUpperCase() $s.replaceAll('o', '0') $s.substring(0, 5) $s.contains('World') $s.equals('Hello World') $s.isEmpty() $s.indexOf('W') $s.trim()",
       "$m.size() $m.get('a') $m.keySet() $m.containsKey('b') $m.containsKey('c') $m.isEmpty() $m",
       "$l.size() $l.get(1) $l.contains('x') $l.isEmpty() $l",
     ].join("\n");
     const setup = "#set($s = $input.path('$.s'))#set($m = $input.path('$.m'))#set($l = $input.path('$.l'))";
     expect(out(setup + template, json(body))).toBe(
-      ["11 hello world HELLO WORLD Hell0 W0rld Hello true true false 6 Hello World", "2 1 [a, b] true false false {a=1, b=2}", "2 y true false [x, y]"].join("\n"),
+      ["2 11 hello world HELLO WORLD Hell0 W0rld Hello true true false 6 Hello World", "2 1 [a, b] true false false {a=1, b=2}", "2 y true false [x, y]"].join("\n"),
     );
   });
 
@@ -185,6 +187,12 @@ describe("Velocity 1.7 semantics", () => {
 
   it("numbers from JSON keep integer rendering", () => {
     expect(out("$input.path('$.n') $input.path('$.f') #set($sum = $input.path('$.n') + 1)$sum", json({ n: 5, f: 2.5 }))).toBe("5 2.5 6");
+  });
+
+  it("#set to null leaves the variable as it was", () => {
+    expect(out("#set($x = 1)#set($x = $input.path('$.missing'))$x #set($y = $nope)$y", json({}))).toBe("1 $y");
+    const template = "#foreach($item in $input.path('$.items'))#set($name = $item.name)$name;#end";
+    expect(out(template, json({ items: [{ name: "a" }, {}, { name: "c" }] }))).toBe("a;a;c;");
   });
 
   it("a null value renders as its reference", () => {

@@ -1,6 +1,6 @@
 // velocityjs's renderer with Velocity 1.7's semantics where they differ from JavaScript's, which
 // is what API Gateway runs: `#if` truthiness (only null and false are false), a null value
-// rendering as its reference text, `#break` leaving the loop at once, `#foreach` scoping its
+// rendering as its reference text, `#set` of null changing nothing, `#break` leaving the loop at once, `#foreach` scoping its
 // variables (also over a map) and offering `$velocityHasNext`. Loops are bounded so that no
 // template can hang the gateway.
 import { Compile, Helper } from "velocityjs";
@@ -55,8 +55,28 @@ const isMap = (value: unknown): value is Record<string, unknown> => typeof value
 
 let loopIds = 0;
 
+// Thrown by the value mapper of `#set` and caught there: Velocity 1.7 leaves the left side of a
+// `#set` unchanged when the right side is null (a missing path, an undefined reference).
+const NULL_ASSIGNMENT = Symbol("null #set");
+const refuseNull = (value: unknown) => {
+  if (value === null || value === undefined) throw NULL_ASSIGNMENT;
+  return value;
+};
+
 export class MappingTemplateRenderer extends Compile {
   private iterations = 0;
+
+  constructor(asts: ConstructorParameters<typeof Compile>[0], config: ConstructorParameters<typeof Compile>[1]) {
+    super(asts, { ...config, valueMapper: refuseNull });
+  }
+
+  setValue(ast: never): void {
+    try {
+      base.setValue.call(this, ast);
+    } catch (error) {
+      if (error !== NULL_ASSIGNMENT) throw error;
+    }
+  }
 
   private get internals(): Internals {
     return this as unknown as Internals;

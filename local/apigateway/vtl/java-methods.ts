@@ -18,6 +18,12 @@ const ON_STRINGS: Record<string, (s: string, ...params: unknown[]) => unknown> =
   replace: (s, target, replacement) => s.split(str(target)).join(str(replacement)),
   replaceAll: (s, pattern, replacement) => s.replace(new RegExp(str(pattern), "g"), str(replacement)),
   replaceFirst: (s, pattern, replacement) => s.replace(new RegExp(str(pattern)), str(replacement)),
+  // Java: the pattern is a regex and trailing empty strings are dropped.
+  split: (s, pattern) => {
+    const parts = s.split(new RegExp(str(pattern)));
+    while (parts.length > 1 && parts[parts.length - 1] === "") parts.pop();
+    return parts;
+  },
   toString: (s: string) => s,
 };
 
