@@ -1,8 +1,8 @@
 // velocityjs's renderer with Velocity 1.7's semantics where they differ from JavaScript's, which
 // is what API Gateway runs: `#if` truthiness (only null and false are false), a null value
-// rendering as its reference text, `#set` of null changing nothing, `#break` leaving the loop at once, `#foreach` scoping its
-// variables (also over a map) and offering `$velocityHasNext`. Loops are bounded so that no
-// template can hang the gateway.
+// rendering as its reference text, `#set` of null changing nothing, `#break` leaving the loop at
+// once, `#foreach` scoping its variables (also over a map) and offering `$velocityHasNext`.
+// Loops are bounded so that no template can hang the gateway.
 import { Compile, Helper } from "velocityjs";
 import { MappingTemplateError } from "./errors";
 
