@@ -2,9 +2,11 @@
 // the region (and whether it is the primary, which owns global resources) differs.
 import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
+import { ApiModels } from "../modules/api-models";
 import { Clickstream } from "../modules/clickstream";
 import { Health } from "../modules/health";
 import { MarsDisplay } from "../modules/mars-display";
+import { Orders } from "../modules/orders";
 import { RestApi } from "../modules/rest-api";
 import { SamlFederation } from "../modules/saml-federation";
 import type { PlatformConfig } from "./config";
@@ -37,6 +39,9 @@ export class RegionalPlatform extends PlatformStack {
       throttle: { rateLimit: env.number("api", "throttleRateLimit"), burstLimit: env.number("api", "throttleBurstLimit") },
       customDomain: { domainName: env.string("domainName"), hostedZoneId: env.string("hostedZone", "id") },
     });
+
+    const models = new ApiModels(this, "api-models", this.api);
+    new Orders(this, "orders", { api: this.api, models });
 
     const saml = new SamlFederation(this, "saml-federation", {
       api: this.api,

@@ -70,7 +70,9 @@ export function validateRequest(
     if (missing.length > 0) return { kind: "parameters", message: `Missing required request parameters: [${missing.join(", ")}]` };
   }
   if (validator.validateRequestBody) {
-    const modelName = method.requestModels[request.contentType] ?? method.requestModels["application/json"];
+    // The model is chosen by the request's content type; a type without one is not validated
+    // (with passthrough NEVER the integration then refuses it with 415).
+    const modelName = method.requestModels[request.contentType];
     if (modelName && modelName !== "Empty") {
       let body: unknown;
       try {
