@@ -47,7 +47,7 @@ async function login(username: string, password: string) {
   const identityId = randomUUID();
   const code = randomBytes(16).toString("base64url");
   const form = await signIn(username, password, `${identityId}:${code}`);
-  const posted = await fetch(form.action, {
+  const posted = await fetch(cloud.localUrl(form.action)!, {
     method: "POST",
     redirect: "manual",
     headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -87,7 +87,7 @@ describe("SAML federation through the local cloud", () => {
 
   it("bob signs in, picks up ADFS-Production credentials once, and may call GET /users with them", async () => {
     const { identityId, code, form, status, location } = await login("bob", "bob-local-password");
-    expect(form.action).toBe(cloud.localUrl("https://api.dev.example.com/v1/saml"));
+    expect(form.action).toBe("https://api.dev.example.com/v1/saml");
     expect(status).toBe(302);
     const token = /#token=([\w-]+\.[\w-]+\.[\w-]+)$/.exec(location)?.[1];
     expect(location.startsWith("http://platform-login-dev-111111111111.s3-website-us-east-1.amazonaws.com")).toBe(true);
@@ -120,6 +120,21 @@ describe("SAML federation through the local cloud", () => {
     // The authorizer answers "Unauthorized": API Gateway's 401.
     expect(wrong.status).toBe(401);
     expect((await pickup(token, identityId, code)).status).toBe(200);
+  }, 60_000);
+
+  it("a login posted to us-east-1 is picked up in us-west-2: the session table is a global table", async () => {
+    const { identityId, code, location } = await login("bob", "bob-local-password");
+    const token = /#token=(.+)$/.exec(location)![1];
+    const west = `${cloud.endpoints().regions["us-west-2"].apiUrl}/saml`;
+    const headers = { Authorization: token, "X-Identity-Id": identityId, "X-Relay-Code": code };
+    // Replication takes the configured lag (200 ms by default); a client retries a 404 briefly.
+    let answer = await fetch(west, { headers });
+    for (let i = 0; i < 20 && answer.status === 404; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      answer = await fetch(west, { headers });
+    }
+    expect(answer.status).toBe(200);
+    expect((await answer.json()).AccessKeyId).toMatch(/^ASIA/);
   }, 60_000);
 
   it("a user in no mapped group gets no credentials", async () => {

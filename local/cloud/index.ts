@@ -8,6 +8,7 @@ import { startS3Server, type RunningS3Server } from "../s3/server";
 import { startNasaFixtureServer, type RunningNasaFixture } from "../nasa/server";
 import { AWS_RELYING_PARTY, AWS_SAML_AUDIENCE, startIdp, type RunningIdp } from "../idp/server";
 import { LOCAL_IDP_ENTITY_ID } from "../idp/metadata";
+import { LOCAL_OIDC_KEYS_ORIGIN, startOidcIssuer, type RunningOidcIssuer } from "../idp/oidc";
 import { HealthCheckers, type HealthCheckStatus } from "../route53/health-checker";
 import { startDnsServer, type RunningDnsServer } from "../route53/dns-server";
 import { startPlatformDomain, type RunningPlatformDomain } from "./platform-domain";
@@ -120,6 +121,8 @@ export class LocalCloud {
   idp?: RunningIdp;
   /** Stands in for api.nasa.gov and mars.nasa.gov (the Mars display's upstreams). */
   nasa?: RunningNasaFixture;
+  /** The third-party OAuth issuer of the Comments API's tokens (dev config's commentsAuth). */
+  oidc?: RunningOidcIssuer;
   private readonly snsStates = new Map<string, SnsState>();
   private sns?: RunningSns;
   private lambdaApi?: RunningLambdaApi;
@@ -157,6 +160,7 @@ export class LocalCloud {
     this.sns = await startSnsServer(this.snsStates, this.ports.next());
     this.lambdaApi = await startLambdaApi((region) => this.regions.get(region)?.services.lambda, this.ports.next());
     this.nasa = await startNasaFixtureServer({ port: this.ports.next() });
+    this.oidc = await startOidcIssuer({ port: this.ports.next() });
     this.s3Website = await startS3Website(this.s3State, this.ports.next());
     this.s3 = await startS3Server({
       state: this.s3State,
@@ -210,8 +214,7 @@ export class LocalCloud {
 
   /**
    * The local IdP for a deployed SAML provider whose metadata is the local IdP's. Its relying
-   * party endpoint is what the roles trusting the provider require as `SAML:aud`; the browser
-   * posts to that endpoint's loopback address.
+   * party endpoint is what the roles trusting the provider require as `SAML:aud`.
    */
   private async startIdentityProvider() {
     for (const account of this.accounts.values()) {
@@ -224,7 +227,8 @@ export class LocalCloud {
         if (!acsUrl) continue;
         this.idp = await startIdp({
           port: this.ports.next(),
-          relyingParties: [{ identifier: AWS_RELYING_PARTY, acsUrl, postUrl: this.localUrl(acsUrl) ?? acsUrl, audience: AWS_SAML_AUDIENCE }],
+          // The browser posts to the ACS URL itself, as with ADFS; clients here map it with localUrl().
+          relyingParties: [{ identifier: AWS_RELYING_PARTY, acsUrl, audience: AWS_SAML_AUDIENCE }],
           aws: { accountId: account.accountId, samlProviderName: provider.name },
         });
         this.log(`idp: ${this.idp.signOnUrl()} signs in to ${acsUrl} for ${provider.arn}`);
@@ -388,7 +392,7 @@ export class LocalCloud {
       dataDir: this.dataDir,
       logs,
       platformEnvironment: (fn) => this.lambdaEnvironment(fn),
-      upstreams: { "https://api.nasa.gov": this.nasa!.url, "https://mars.nasa.gov": this.nasa!.url },
+      upstreams: { "https://api.nasa.gov": this.nasa!.url, "https://mars.nasa.gov": this.nasa!.url, [LOCAL_OIDC_KEYS_ORIGIN]: this.oidc!.url },
     });
     const apiGateway = new ApiGatewayServer(services.apigateway, this.apiGatewayDependencies(region));
     await apiGateway.start(this.ports.next());
@@ -495,6 +499,9 @@ export class LocalCloud {
       dataDir: this.dataDir,
       ...(mars ? { mars } : {}),
       nasa: this.nasa ? { url: this.nasa.url } : undefined,
+      oidc: this.oidc
+        ? { issuer: this.oidc.issuer, url: this.oidc.url, discoveryUrl: this.oidc.discoveryUrl, jwksUrl: this.oidc.jwksUrl, tokenUrl: this.oidc.tokenUrl, clients: this.oidc.clients }
+        : undefined,
       dns: this.dns ? { address: this.dns.address, healthChecks: this.healthCheckers!.status() } : undefined,
       platformDomain: this.platformDomain ? { name: this.platformDomain.domain, httpUrl: this.platformDomain.url } : undefined,
       idp: this.idp ? { url: this.idp.url, signOnUrl: this.idp.signOnUrl(), metadataUrl: this.idp.metadataUrl, users: this.idp.users } : undefined,
@@ -554,6 +561,7 @@ export class LocalCloud {
     await this.s3?.stop();
     await this.s3Website?.stop();
     await this.nasa?.stop();
+    await this.oidc?.stop();
     await this.idp?.stop();
     await this.sns?.stop();
     await this.lambdaApi?.stop();
@@ -578,6 +586,8 @@ export interface LocalEndpoints {
   idp?: { url: string; signOnUrl: string; metadataUrl: string; users: { username: string; password: string; groups: string[] }[] };
   /** The NASA fixture standing in for api.nasa.gov and mars.nasa.gov. */
   nasa?: { url: string };
+  /** The OAuth issuer standing in for the Comments API's third-party IdP: client-credentials tokens at tokenUrl. */
+  oidc?: { issuer: string; url: string; discoveryUrl: string; jwksUrl: string; tokenUrl: string; clients: { clientId: string; clientSecret: string; scopes: string[] }[] };
   /** AWS API endpoints of global emulators (`--endpoint-url` for the AWS CLI and SDKs). */
   services: Record<string, string>;
   regions: Record<

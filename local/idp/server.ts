@@ -164,8 +164,15 @@ const STYLE =
   "h1{font-size:1.3rem;font-weight:400}label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}" +
   "button{margin-top:1.2rem;padding:.5rem 1.5rem;background:#2672ec;color:#fff;border:0}.error{color:#b00020}";
 
-function sendPage(response: ServerResponse, status: number, title: string, body: string, extraCsp = "", nonce = "") {
-  const csp = `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'${extraCsp}${nonce ? `; script-src 'nonce-${nonce}'` : ""}`;
+/**
+ * `postBinding`: the page's form goes to the relying party. CSP form-action also governs where a
+ * submitted form may be redirected, and the relying party answers the SAML post with a redirect to
+ * its own pages (the login site), so that page cannot restrict form-action; the others post to the
+ * IdP only.
+ */
+function sendPage(response: ServerResponse, status: number, title: string, body: string, options: { postBinding?: { nonce: string } } = {}) {
+  const { postBinding: binding } = options;
+  const csp = `default-src 'none'; style-src 'unsafe-inline'${binding ? `; script-src 'nonce-${binding.nonce}'` : "; form-action 'self'"}`;
   send(
     response,
     status,
@@ -203,8 +210,7 @@ function postBinding(response: ServerResponse, rp: RelyingParty, samlResponse: s
       (relayState ? `<input type="hidden" name="RelayState" value="${escapeHtml(relayState)}">` : "") +
       `<noscript><p>Script is off: press Continue.</p></noscript><button type="submit">Continue</button></form>` +
       `<script nonce="${nonce}">document.forms[0].submit()</script>`,
-    ` ${new URL(target).origin}`,
-    nonce,
+    { postBinding: { nonce } },
   );
 }
 

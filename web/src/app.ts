@@ -34,6 +34,18 @@ function say(text: string, kind: "ok" | "error" | "" = "") {
   $("status").className = kind;
 }
 
+/**
+ * A v4 UUID from getRandomValues: crypto.randomUUID exists only in secure contexts, and the S3
+ * website endpoint serves this page over plain HTTP.
+ */
+function randomIdentityId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 function randomCode(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -42,7 +54,7 @@ function randomCode(): string {
 async function main() {
   const config = (await (await fetch("config.json", { cache: "no-store" })).json()) as PageConfig;
   $("sign-in").addEventListener("click", () => {
-    const login = { identityId: crypto.randomUUID(), code: randomCode() };
+    const login = { identityId: randomIdentityId(), code: randomCode() };
     sessionStorage.setItem(LOGIN_KEY, JSON.stringify(login));
     location.assign(`${config.idpSignOnUrl}&RelayState=${encodeURIComponent(`${login.identityId}:${login.code}`)}`);
   });
