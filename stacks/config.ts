@@ -17,6 +17,7 @@ export interface Environment {
   logRetentionDays: number;
   saml: SamlSettings;
   mars: MarsSettings;
+  commentsAuth: { issuer: string; jwksUrl: string; audience: string };
 }
 
 /** The Mars weather display backend (modules/mars-display). */

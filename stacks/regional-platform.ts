@@ -4,6 +4,7 @@ import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import { ApiModels } from "../modules/api-models";
 import { Clickstream } from "../modules/clickstream";
+import { CommentsApi } from "../modules/comments-api";
 import { Health } from "../modules/health";
 import { MarsDisplay } from "../modules/mars-display";
 import { Orders } from "../modules/orders";
@@ -42,6 +43,17 @@ export class RegionalPlatform extends PlatformStack {
 
     const models = new ApiModels(this, "api-models", this.api);
     new Orders(this, "orders", { api: this.api, models });
+    const comments = new CommentsApi(this, "comments-api", {
+      api: this.api,
+      models,
+      project: config.project,
+      region,
+      accountId: env.string("accountId"),
+      isPrimary: this.isPrimary,
+      regions: config.regions,
+      logRetentionDays,
+      tokens: { issuer: env.string("commentsAuth", "issuer"), jwksUrl: env.string("commentsAuth", "jwksUrl"), audience: env.string("commentsAuth", "audience") },
+    });
 
     const saml = new SamlFederation(this, "saml-federation", {
       api: this.api,
@@ -82,7 +94,7 @@ export class RegionalPlatform extends PlatformStack {
       region,
       logRetentionDays,
       dependencies: {
-        tables: [...saml.tables, ...clickstream.dependencies.tables],
+        tables: [...saml.tables, comments.table, ...clickstream.dependencies.tables],
         streams: clickstream.dependencies.streams,
       },
     });

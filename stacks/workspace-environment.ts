@@ -14,6 +14,7 @@ type EnvironmentPath =
   | ["api", keyof Environment["api"]]
   | ["saml", Exclude<keyof Environment["saml"], "sessionDurationSeconds">]
   | ["saml", "sessionDurationSeconds", keyof Environment["saml"]["sessionDurationSeconds"]]
+  | ["commentsAuth", keyof Environment["commentsAuth"]]
   | ["mars", "photosApiUrl"]
   | ["mars", "weather", keyof Environment["mars"]["weather"]]
   | ["mars", "usagePlan", keyof Environment["mars"]["usagePlan"]];

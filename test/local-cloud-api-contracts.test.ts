@@ -2,11 +2,14 @@
 // Terraform and called over HTTP: orders (request validation, seed bodies verbatim), comments
 // (DynamoDB proxy behind a JWT authorizer) and the Lambda error contract, walked from the route
 // table in schemas/routes.ts; generated invalid bodies never get past validation.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { LocalCloud } from "../local/cloud";
+import { JWKS_PATH, LOCAL_OIDC_ISSUER, LOCAL_OIDC_KEYS_ORIGIN } from "../local/idp/oidc";
+import { COMMENTS_TABLE, WRITE_SCOPE } from "../modules/comments-api";
 import { ORDERS_CREATED, ORDERS_LIST } from "../modules/orders";
 import { ROUTES } from "../schemas/routes";
 import { synth } from "../scripts/lib/synth";
@@ -91,5 +94,94 @@ describe("orders (request validation, seed responses verbatim)", () => {
     const statuses = await paced(bodies.map((body, i) => () => call(ROUTES.createOrders, { headers: { "content-type": types[i % types.length] }, body })));
     expect([...statuses.keys()].every((s) => s === 400 || s === 415), JSON.stringify([...statuses])).toBe(true);
     expect(statuses.get(400)).toBeGreaterThan(250);
+  }, 60_000);
+});
+
+const devAuth = JSON.parse(readFileSync("config/environments.json", "utf8")).environments.dev.commentsAuth as { issuer: string; jwksUrl: string; audience: string };
+
+async function accessToken(clientId: string, scope: string): Promise<string> {
+  const oidc = cloud.endpoints().oidc!;
+  const client = oidc.clients.find((c) => c.clientId === clientId)!;
+  const response = await fetch(oidc.tokenUrl, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString("base64")}` },
+    body: new URLSearchParams({ grant_type: "client_credentials", scope, audience: devAuth.audience }),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+const commentCount = async () => (await cloud.dynamodbClient("us-east-1").send(new ScanCommand({ TableName: COMMENTS_TABLE, Select: "COUNT" }))).Count ?? 0;
+
+describe("comments (DynamoDB proxy, third-party JWT authorizer)", () => {
+  const SEED_COMMENT = { pageId: "breaking-news-story-01-18-2016", userName: "Just Saying Thank You", message: "I really enjoyed this story!!" };
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    call(ROUTES.postComment, { headers: { ...JSON_TYPE, ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+
+  it("the dev issuer is the local OIDC issuer, listed in the endpoints with discovery and JWKS", async () => {
+    expect(devAuth.issuer).toBe(LOCAL_OIDC_ISSUER);
+    expect(devAuth.jwksUrl).toBe(`${LOCAL_OIDC_KEYS_ORIGIN}${JWKS_PATH}`);
+    const oidc = cloud.endpoints().oidc!;
+    const discovery = (await (await fetch(oidc.discoveryUrl)).json()) as Record<string, unknown>;
+    expect(discovery).toMatchObject({ issuer: devAuth.issuer, jwks_uri: devAuth.jwksUrl });
+    const jwks = (await (await fetch(oidc.jwksUrl)).json()) as { keys: { alg: string; kid: string }[] };
+    expect(jwks.keys).toEqual([expect.objectContaining({ alg: "RS256", kty: "RSA" })]);
+  });
+
+  it("the seed's comment, posted with a comments:write token, is read back in the seed's shape", async () => {
+    const token = await accessToken("comments-writer", WRITE_SCOPE);
+    const posted = await post(SEED_COMMENT, { authorization: `Bearer ${token}` });
+    expect(posted.status, posted.body).toBe(200);
+    const { commentId } = JSON.parse(posted.body) as { commentId: string };
+    expect(commentId).toMatch(/^[0-9a-f-]{36}$/);
+    const tricky = { pageId: SEED_COMMENT.pageId, userName: "O'Brien \"quoted\"", message: "it's </b> 漢字 🙂 \\ $context.requestId #set($x = 1)" };
+    expect((await post(tricky, { authorization: `Bearer ${token}` })).status).toBe(200);
+
+    const read = await call(ROUTES.getComments, { path: `/comments/${SEED_COMMENT.pageId}` });
+    expect(read.status).toBe(200);
+    const { comments } = JSON.parse(read.body) as { comments: { commentId: string; userName: string; message: string }[] };
+    expect(comments).toHaveLength(2);
+    expect(comments).toContainEqual({ commentId, userName: SEED_COMMENT.userName, message: SEED_COMMENT.message });
+    expect(comments).toContainEqual({ commentId: expect.any(String), userName: tricky.userName, message: tricky.message });
+
+    const stored = await cloud.dynamodbClient("us-east-1").send(new ScanCommand({ TableName: COMMENTS_TABLE }));
+    const item = stored.Items!.find((i) => i.commentId.S === commentId)!;
+    expect(Number(item.createdAt.N)).toBeGreaterThan(Date.now() - 60_000);
+
+    expect(JSON.parse((await call(ROUTES.getComments, { path: "/comments/no-such-page" })).body)).toEqual({ comments: [] });
+  });
+
+  it("without a token 401, with a malformed one 401, without the scope 403, expired 401, foreign signature 401", async () => {
+    expect((await post(SEED_COMMENT)).status).toBe(401);
+    expect((await post(SEED_COMMENT, { authorization: "Basic dXNlcjpwYXNz" })).status).toBe(401);
+    const readOnly = await accessToken("comments-reader", "comments:read");
+    expect((await post(SEED_COMMENT, { authorization: `Bearer ${readOnly}` })).status).toBe(403);
+    const oidc = cloud.oidc!;
+    const expired = await oidc.issueToken({ clientId: "comments-writer", scopes: [WRITE_SCOPE], audience: devAuth.audience, lifetimeSeconds: -60 });
+    expect((await post(SEED_COMMENT, { authorization: `Bearer ${expired}` })).status).toBe(401);
+    // Alive, but it would expire while API Gateway still held the decision.
+    const shortLived = await oidc.issueToken({ clientId: "comments-writer", scopes: [WRITE_SCOPE], audience: devAuth.audience, lifetimeSeconds: 60 });
+    expect((await post(SEED_COMMENT, { authorization: `Bearer ${shortLived}` })).status).toBe(401);
+    const otherAudience = await oidc.issueToken({ clientId: "comments-writer", scopes: [WRITE_SCOPE], audience: "https://elsewhere.example.com" });
+    expect((await post(SEED_COMMENT, { authorization: `Bearer ${otherAudience}` })).status).toBe(401);
+    const valid = await accessToken("comments-writer", WRITE_SCOPE);
+    const [header, payload] = valid.split(".");
+    expect((await post(SEED_COMMENT, { authorization: `Bearer ${header}.${payload}.${"A".repeat(342)}` })).status).toBe(401);
+  });
+
+  it("GET /comments/{pageId} is public; POST as another content type is 415", async () => {
+    const token = await accessToken("comments-writer", WRITE_SCOPE);
+    expect((await call(ROUTES.postComment, { headers: { "content-type": "text/plain", authorization: `Bearer ${token}` }, body: "hello" })).status).toBe(415);
+  });
+
+  it("500 generated invalid bodies for POST /comments with a valid token: all 400 or 415, never 5xx, the table unchanged", async () => {
+    const token = await accessToken("comments-writer", WRITE_SCOPE);
+    const before = await commentCount();
+    const bodies = invalidBodies("Comment", SEED_COMMENT, 500, 7);
+    const types = ["application/json", "application/json", "application/json", "text/plain", "application/x-www-form-urlencoded"];
+    const statuses = await paced(bodies.map((body, i) => () => post(body, { "content-type": types[i % types.length], authorization: `Bearer ${token}` })));
+    expect([...statuses.keys()].every((s) => s === 400 || s === 415), JSON.stringify([...statuses])).toBe(true);
+    expect(statuses.get(400)).toBeGreaterThan(250);
+    expect(await commentCount()).toBe(before);
   }, 60_000);
 });
