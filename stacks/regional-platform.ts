@@ -4,6 +4,7 @@ import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import { ApiModels } from "../modules/api-models";
 import { Clickstream } from "../modules/clickstream";
+import { ErrorDemo } from "../modules/errors";
 import { CommentsApi } from "../modules/comments-api";
 import { Health } from "../modules/health";
 import { MarsDisplay } from "../modules/mars-display";
@@ -43,6 +44,7 @@ export class RegionalPlatform extends PlatformStack {
 
     const models = new ApiModels(this, "api-models", this.api);
     new Orders(this, "orders", { api: this.api, models });
+    new ErrorDemo(this, "errors", { api: this.api, models, project: config.project, region, logRetentionDays });
     const comments = new CommentsApi(this, "comments-api", {
       api: this.api,
       models,

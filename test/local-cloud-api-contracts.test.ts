@@ -13,7 +13,7 @@ import { COMMENTS_TABLE, WRITE_SCOPE } from "../modules/comments-api";
 import { ORDERS_CREATED, ORDERS_LIST } from "../modules/orders";
 import { ROUTES } from "../schemas/routes";
 import { synth } from "../scripts/lib/synth";
-import { invalidBodies } from "./helpers/invalid-bodies";
+import { invalidBodies, schemaValidator } from "./helpers/invalid-bodies";
 
 let cloud: LocalCloud;
 let apiUrl: string;
@@ -184,4 +184,29 @@ describe("comments (DynamoDB proxy, third-party JWT authorizer)", () => {
     expect(statuses.get(400)).toBeGreaterThan(250);
     expect(await commentCount()).toBe(before);
   }, 60_000);
+});
+
+describe("Lambda error contract (GET /lambda?status=)", () => {
+  it.each([400, 403, 404, 500])("a %i contract error comes back as %i with the seed's body", async (status) => {
+    const answer = await call(ROUTES.lambdaError, { query: `?status=${status}` });
+    expect(answer.status).toBe(status);
+    const body = JSON.parse(answer.body);
+    expect(body).toEqual({ type: expect.any(String), message: `The demo failed with status ${status} as asked.`, "request-id": expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(schemaValidator("Error")(body)).toBe(true);
+    expect(body.type).toBe({ 400: "BadRequest", 403: "Forbidden", 404: "NotFound", 500: "InternalServerError" }[status]);
+  });
+
+  it("success is 200 with the function's answer", async () => {
+    expect(await call(ROUTES.lambdaError, { query: "?status=200" })).toEqual({ status: 200, body: '{"status":"ok"}' });
+  });
+
+  it.each(["418", "boom", "'; DROP \"x\""])("an error matching no contract (status=%j) is 500, not 200", async (status) => {
+    const answer = await call(ROUTES.lambdaError, { query: `?status=${encodeURIComponent(status)}` });
+    expect(answer.status).toBe(500);
+    expect(JSON.parse(answer.body)).toMatchObject({ type: "InternalServerError", message: "An unknown error has occurred. Please try again." });
+  });
+
+  it("without status: 400 Missing required request parameters: [status]", async () => {
+    expect(await call(ROUTES.lambdaError)).toEqual({ status: 400, body: '{"message": "Missing required request parameters: [status]"}' });
+  });
 });

@@ -79,8 +79,13 @@ export class ApiModels extends Construct {
       requestValidatorId: this.validators.get(route.validator)!.id,
       requestParameters: route.requestParameters,
       // The model's name as a reference: the method waits for the model.
-      requestModels: route.bodyModel ? { "application/json": this.models.get(route.bodyModel)!.name } : undefined,
+      requestModels: route.bodyModel ? { "application/json": this.modelName(route.bodyModel) } : undefined,
     };
+  }
+
+  /** A model's name as a reference (what refers to it waits for it). */
+  modelName(name: ModelName): string {
+    return this.models.get(name)!.name;
   }
 
   private model(name: ModelName): ApiGatewayModel {
