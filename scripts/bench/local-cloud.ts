@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { LocalCloud } from "../../local/cloud";
 import { loadConfig } from "../../stacks/config";
+import { http, latency, throughput, type Call } from "../lib/load";
 import { synth } from "../lib/synth";
 
 const { values } = parseArgs({
@@ -18,45 +19,6 @@ const { values } = parseArgs({
 const REQUESTS = Number(values.requests);
 const SECONDS = Number(values.seconds);
 const CONCURRENCY = Number(values.concurrency);
-
-type Call = () => Promise<unknown>;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function latency(call: Call): Promise<{ p50: number; p99: number }> {
-  for (let i = 0; i < 50; i++) await call(); // warm: containers, connections, JIT
-  const times: number[] = [];
-  for (let i = 0; i < REQUESTS; i++) {
-    const started = performance.now();
-    await call();
-    times.push(performance.now() - started);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p99: percentile(times, 99) };
-}
-
-async function throughput(call: Call): Promise<number> {
-  const until = performance.now() + SECONDS * 1000;
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < until) {
-        await call();
-        done++;
-      }
-    }),
-  );
-  return done / SECONDS;
-}
-
-/** A call that must answer `status`, so that a broken route cannot look fast. */
-const http = (url: string, init: RequestInit, status: number): Call => async () => {
-  const response = await fetch(url, init);
-  await response.arrayBuffer();
-  if (response.status !== status) throw new Error(`${init.method ?? "GET"} ${url} answered ${response.status}, expected ${status}`);
-};
 
 async function main() {
   const outdir = mkdtempSync(join(tmpdir(), "bench-local-cloud-synth-"));
@@ -77,8 +39,8 @@ async function main() {
     console.log(`local cloud bench: ${REQUESTS} sequential requests for latency, ${SECONDS} s at concurrency ${CONCURRENCY} for throughput`);
     const rows: string[] = [];
     for (const [name, call] of cases) {
-      const { p50, p99 } = await latency(call);
-      const rps = await throughput(call);
+      const { p50, p99 } = await latency(call, REQUESTS);
+      const rps = await throughput(call, SECONDS, CONCURRENCY);
       rows.push(`${name.padEnd(46)} p50 ${p50.toFixed(2).padStart(6)} ms  p99 ${p99.toFixed(2).padStart(6)} ms  ${rps.toFixed(0).padStart(6)} req/s`);
       console.log(rows.at(-1));
     }
