@@ -39,7 +39,7 @@ describe("comments-api", () => {
     const authorizer = Object.values(resources(primary(), "aws_api_gateway_authorizer")).find((a: any) => a.name === "comments-third-party-token") as any;
     expect(authorizer).toMatchObject({ type: "TOKEN", identity_source: "method.request.header.Authorization", identity_validation_expression: TOKEN_VALIDATION_EXPRESSION, authorizer_result_ttl_in_seconds: AUTHORIZER_RESULT_TTL_SECONDS });
     const fn = byName(primary(), "aws_lambda_function", "platform-comments-authorizer") ?? Object.values(resources(primary(), "aws_lambda_function")).find((f: any) => f.function_name === "platform-comments-authorizer") as any;
-    expect(fn.environment.variables).toMatchObject({ REQUIRED_SCOPE: "comments:write", GRANTED_ROUTES: "POST/comments", RESULT_TTL_SECONDS: String(AUTHORIZER_RESULT_TTL_SECONDS) });
+    expect(fn.environment.variables).toMatchObject({ REQUIRED_SCOPE: "comments:write", GRANTED_ROUTES: "POST/comments", MIN_TOKEN_LIFETIME_SECONDS: String(AUTHORIZER_RESULT_TTL_SECONDS) });
   });
 
   it("has one model per schema file, $refs pointing at the sibling model's URL", () => {

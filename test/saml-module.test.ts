@@ -66,7 +66,9 @@ describe("saml-federation", () => {
 
   it.each(["primary", "secondary"])("gives the %s region its routes, a REQUEST authorizer with TTL 0 and its own JWT key", (which) => {
     const stack = which === "primary" ? primary() : secondary();
-    const authorizer = only(stack, "aws_api_gateway_authorizer");
+    const authorizers = Object.values(ofModule(stack, "aws_api_gateway_authorizer"));
+    expect(authorizers).toHaveLength(1);
+    const authorizer = authorizers[0];
     expect(authorizer).toMatchObject({
       type: "REQUEST",
       authorizer_result_ttl_in_seconds: 0,

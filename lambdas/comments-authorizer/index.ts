@@ -19,7 +19,8 @@ const GRANTED_ROUTES = env("GRANTED_ROUTES").split(",");
  * API Gateway keeps a decision this long; a token that expires sooner is refused, so that a
  * cached Allow never outlives its token.
  */
-const RESULT_TTL_SECONDS = Number(env("RESULT_TTL_SECONDS"));
+// The authorizer's result TTL: a token must stay valid at least that long (MIN_TOKEN_LIFETIME_ENV of modules/rest-api).
+const RESULT_TTL_SECONDS = Number(env("MIN_TOKEN_LIFETIME_SECONDS"));
 const ALGORITHMS = ["RS256"];
 // Keys are fetched once per container and refetched when an unknown kid shows up.
 const jwks = createRemoteJWKSet(new URL(env("JWKS_URL")), { timeoutDuration: 3000, cooldownDuration: 30_000 });

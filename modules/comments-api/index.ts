@@ -12,7 +12,7 @@ import { ROUTES } from "../../schemas/routes";
 import type { ApiModels } from "../api-models";
 import { policyDocument, serviceTrustPolicy } from "../iam/policy";
 import { NodejsFunction } from "../nodejs-function";
-import type { IntegrationResponseSpec, RestApi } from "../rest-api";
+import { MIN_TOKEN_LIFETIME_ENV, type IntegrationResponseSpec, type RestApi } from "../rest-api";
 import { PRIMARY_ONLY_SCOPE } from "../saml-federation";
 import { PUT_COMMENT_RESPONSE, QUERY_COMMENTS_RESPONSE, SERVICE_ERROR_RESPONSE, putCommentRequest, queryCommentsRequest } from "./templates";
 
@@ -77,7 +77,7 @@ export class CommentsApi extends Construct {
         JWKS_URL: props.tokens.jwksUrl,
         REQUIRED_SCOPE: WRITE_SCOPE,
         GRANTED_ROUTES: `${ROUTES.postComment.httpMethod}${ROUTES.postComment.path}`,
-        RESULT_TTL_SECONDS: String(AUTHORIZER_RESULT_TTL_SECONDS),
+        [MIN_TOKEN_LIFETIME_ENV]: String(AUTHORIZER_RESULT_TTL_SECONDS),
       },
     });
     const authorizer = new ApiGatewayAuthorizer(this, "token-authorizer", {

@@ -28,6 +28,11 @@ import { serviceTrustPolicy } from "../iam/policy";
 import { ACCESS_LOG_FORMAT, GATEWAY_RESPONSE_TYPES, GATEWAY_RESPONSE_TEMPLATE } from "./formats";
 
 export const STAGE_NAME = "prod";
+/**
+ * A caching authorizer's Lambda declares here the shortest remaining lifetime a token must have
+ * to be accepted: a cached decision then never outlives its token (checked by npm run guardrails).
+ */
+export const MIN_TOKEN_LIFETIME_ENV = "MIN_TOKEN_LIFETIME_SECONDS";
 export const BASE_PATH = "v1";
 
 export interface RestApiProps {

@@ -79,6 +79,11 @@ disable_checkpoint = true
     TF_IN_AUTOMATION: "1",
     TF_INPUT: "0",
     CHECKPOINT_DISABLE: "1",
+    // A fresh synth has no lock file: without this, every init reinstalls the provider from the
+    // mirror and rewrites the shared cache entry, pulling it from under the stacks that link to it
+    // ("no package ... cached in .terraform/providers" in a parallel plan). The lock file then
+    // records the mirror's package hash only, which is all an offline run checks.
+    TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE: "1",
   };
   return cachedEnv;
 }

@@ -2,6 +2,7 @@
 // Each rule looks at one stack's resources and returns what violates it.
 import type { TerraformJson } from "../synthesized";
 import { listOf, statementsOf } from "./policy-document";
+import { MIN_TOKEN_LIFETIME_ENV as TOKEN_LIFETIME_ENV } from "../../../modules/rest-api";
 
 type Resource = Record<string, any>;
 
@@ -25,8 +26,8 @@ export const SCP_MAX_CHARACTERS = 5120;
 export const SCP_MAX_PER_TARGET = 5;
 /** API Gateway's authorizer cache TTL when authorizer_result_ttl_in_seconds is not set. */
 export const DEFAULT_AUTHORIZER_TTL_SECONDS = 300;
-/** Environment variable by which an authorizer's Lambda declares how long the tokens it accepts live. */
-export const TOKEN_LIFETIME_ENV = "TOKEN_LIFETIME_SECONDS";
+/** Environment variable by which an authorizer's Lambda declares the shortest remaining lifetime of the tokens it accepts. */
+export { TOKEN_LIFETIME_ENV };
 export const DATA_SERVICES = ["dynamodb", "s3", "kinesis", "sns", "kms"];
 const BODY_METHODS = ["POST", "PUT", "PATCH", "ANY"];
 
