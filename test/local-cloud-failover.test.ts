@@ -86,8 +86,7 @@ describe("failover drill through the local Route 53", () => {
     await setHealthStatus(endpoints, "us-east-1", "fail");
     await setHealthStatus(endpoints, "us-west-2", "fail");
     try {
-      await new Promise((resolve) => setTimeout(resolve, ((30 * 3) / TIME_SCALE) * 1000));
-      expect(cloud.endpoints().dns!.healthChecks.every((c) => !c.healthy)).toBe(true);
+      await expect.poll(() => cloud.endpoints().dns!.healthChecks.every((c) => !c.healthy), { timeout: 15_000, interval: 100 }).toBe(true);
       // Nearest region again, since none is healthy.
       expect((await step()).message).toBe("Hello from us-east-1");
     } finally {
