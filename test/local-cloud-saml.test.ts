@@ -127,9 +127,10 @@ describe("SAML federation through the local cloud", () => {
     const token = /#token=(.+)$/.exec(location)![1];
     const west = `${cloud.endpoints().regions["us-west-2"].apiUrl}/saml`;
     const headers = { Authorization: token, "X-Identity-Id": identityId, "X-Relay-Code": code };
-    // Replication takes the configured lag (200 ms by default); a client retries a 404 briefly.
+    // Replication takes the configured lag (200 ms by default, longer on a loaded machine); a client
+    // retries a 404 for a while, and its pickups that find nothing must not delete the session.
     let answer = await fetch(west, { headers });
-    for (let i = 0; i < 20 && answer.status === 404; i++) {
+    for (const deadline = Date.now() + 10_000; answer.status === 404 && Date.now() < deadline; ) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       answer = await fetch(west, { headers });
     }

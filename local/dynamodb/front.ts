@@ -4,6 +4,7 @@
 // regions' replicas after a lag, last writer wins.
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { crc32 } from "node:zlib";
 import {
   DeleteItemCommand,
   DescribeTableCommand,
@@ -43,7 +44,7 @@ export class DynamoCoordinator {
   constructor(
     /** Replication lag in ms (real time). */
     readonly replicationLagMs: number,
-    private readonly log: (message: string) => void = () => {},
+    readonly log: (message: string) => void = () => {},
   ) {}
 
   addRegion(region: DynamoRegion) {
@@ -186,6 +187,23 @@ function writtenKeys(operation: string, request: any, keyNames: (table: string) 
   return [[request.TableName, request.Key]];
 }
 
+/**
+ * DeleteItem is forwarded with `ReturnValues: ALL_OLD`, so that the front learns whether it deleted
+ * anything; the old item goes back to the client only if it asked for it.
+ */
+function deleteReturningOldItem(operation: string, received: Buffer): { body: Buffer; askedForOldItem: boolean } {
+  if (operation !== "DeleteItem") return { body: received, askedForOldItem: false };
+  let request: any;
+  try {
+    request = JSON.parse(received.toString("utf8"));
+  } catch {
+    return { body: received, askedForOldItem: false }; // dynalite answers the malformed request
+  }
+  if (request.ReturnValues === "ALL_OLD") return { body: received, askedForOldItem: true };
+  if (request.ReturnValues !== undefined && request.ReturnValues !== "NONE") return { body: received, askedForOldItem: false };
+  return { body: Buffer.from(JSON.stringify({ ...request, ReturnValues: "ALL_OLD" })), askedForOldItem: false };
+}
+
 export interface RunningDynamoRegion extends DynamoRegion {
   stop(): Promise<void>;
 }
@@ -205,22 +223,39 @@ export async function startDynamoRegion(options: {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const body = Buffer.concat(chunks);
+      const received = Buffer.concat(chunks);
       const operation = String(req.headers["x-amz-target"] ?? "").split(".")[1] ?? "";
-      const forward = httpRequest(
-        { host: backendUrl.hostname, port: backendUrl.port, method: req.method, path: req.url, headers: req.headers },
-        (upstream) => {
-          const responseChunks: Buffer[] = [];
-          upstream.on("data", (c: Buffer) => responseChunks.push(c));
-          upstream.on("end", () => {
-            res.writeHead(upstream.statusCode ?? 500, upstream.headers);
-            res.end(Buffer.concat(responseChunks));
-            if (upstream.statusCode === 200 && WRITE_OPERATIONS.has(operation)) {
-              void replicateWrite(operation, body).catch(() => {});
+      const { body, askedForOldItem } = deleteReturningOldItem(operation, received);
+      const headers = { ...req.headers, "content-length": String(body.length) };
+      const forward = httpRequest({ host: backendUrl.hostname, port: backendUrl.port, method: req.method, path: req.url, headers }, (upstream) => {
+        const responseChunks: Buffer[] = [];
+        upstream.on("data", (c: Buffer) => responseChunks.push(c));
+        upstream.on("end", () => {
+          let answer = Buffer.concat(responseChunks);
+          let changed = upstream.statusCode === 200 && WRITE_OPERATIONS.has(operation);
+          if (changed && operation === "DeleteItem") {
+            // A delete that found nothing changes nothing: DynamoDB writes no stream record for it,
+            // so global tables replicate nothing (a replicated no-op would delete a newer item).
+            const result = JSON.parse(answer.toString("utf8"));
+            changed = result.Attributes !== undefined;
+            if (!askedForOldItem) {
+              delete result.Attributes;
+              answer = Buffer.from(JSON.stringify(result));
             }
-          });
-        },
-      );
+          }
+          const rewritten = answer.length !== Number(upstream.headers["content-length"]);
+          res.writeHead(
+            upstream.statusCode ?? 500,
+            rewritten ? { ...upstream.headers, "content-length": String(answer.length), "x-amz-crc32": String(crc32(answer)) } : upstream.headers,
+          );
+          res.end(answer);
+          if (changed) {
+            replicateWrite(operation, received).catch((error) =>
+              options.coordinator.log(`dynamodb ${options.region}: replication of ${operation} not scheduled: ${(error as Error).message}`),
+            );
+          }
+        });
+      });
       forward.on("error", (error) => {
         res.writeHead(500, { "content-type": "application/x-amz-json-1.0" });
         res.end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: error.message }));
