@@ -11,7 +11,7 @@
 // injected anomaly (iterations 1950-1999) arrives after two minutes.
 import { randomInt } from "node:crypto";
 import { parseArgs } from "node:util";
-import { SEED_BEHAVIOUR, clickImpressions, optionProblems, type ClickImpressionOptions } from "./lib/click-impressions";
+import { SEED_BEHAVIOUR, optionProblems, sendBeacons, type ClickImpressionOptions } from "./lib/click-impressions";
 
 const USAGE =
   "usage: clickstream-generator --url <API base URL> [--rate <requests/s>] [--seed <n>] [--iterations 2500] " +
@@ -67,40 +67,12 @@ function readOptions(): { url: URL; rate?: number; plan: ClickImpressionOptions 
 
 async function main(): Promise<number> {
   const { url, rate, plan } = readOptions();
-  const beaconUrl = `${url.href.replace(/\/+$/, "")}/beacon?browseraction=`;
-  const started = performance.now();
-  let sent = 0;
-  const failures = new Map<string, number>();
-  for (const step of clickImpressions(plan)) {
-    if (step.kind === "progress") {
-      process.stdout.write(step.text);
-      continue;
-    }
-    if (rate !== undefined) {
-      const due = started + (sent * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-    let response: Response;
-    try {
-      response = await fetch(beaconUrl + step.action);
-    } catch (error) {
-      const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
-      process.stderr.write(`\ncannot reach ${beaconUrl}${step.action} (${cause}); stopped after ${sent} beacons\n`);
-      return 1;
-    }
-    await response.arrayBuffer();
-    sent++;
-    if (!response.ok) {
-      const key = `HTTP ${response.status}`;
-      failures.set(key, (failures.get(key) ?? 0) + 1);
-    }
-  }
-  const seconds = (performance.now() - started) / 1000;
-  const failed = [...failures.values()].reduce((a, b) => a + b, 0);
-  const detail = failed > 0 ? `, ${failed} refused (${[...failures].map(([k, n]) => `${n} x ${k}`).join(", ")})` : "";
-  process.stderr.write(`\n${sent} beacons in ${seconds.toFixed(1)} s (${(sent / seconds).toFixed(1)}/s), seed ${plan.seed}${detail}\n`);
-  return failed > 0 ? 1 : 0;
+  const run = await sendBeacons(url.href, plan, { rate, onProgress: (text) => process.stdout.write(text) });
+  if (run.unreachable) process.stderr.write(`\n${run.unreachable}; stopped after ${run.sent} beacons\n`);
+  const failed = [...run.refused.values()].reduce((a, b) => a + b, 0);
+  const detail = failed > 0 ? `, ${failed} refused (${[...run.refused].map(([k, n]) => `${n} x ${k}`).join(", ")})` : "";
+  process.stderr.write(`\n${run.sent} beacons in ${run.seconds.toFixed(1)} s (${(run.sent / run.seconds).toFixed(1)}/s), seed ${plan.seed}${detail}\n`);
+  return failed > 0 || run.unreachable ? 1 : 0;
 }
 
 main().then(

@@ -290,7 +290,12 @@ export class LocalCloud {
   /** The local cloud's clock: real time, `timeScale` times faster since start. */
   private readonly startedAt = Date.now();
   now(): number {
-    return this.startedAt + (Date.now() - this.startedAt) * this.timeScale;
+    return this.clockAt(Date.now());
+  }
+
+  /** The local cloud's clock at a real time (epoch ms), e.g. when a delivery was recorded. */
+  clockAt(realMs: number): number {
+    return this.startedAt + (realMs - this.startedAt) * this.timeScale;
   }
 
   private async accountFor(accountId: string): Promise<AccountServices> {
@@ -376,7 +381,7 @@ export class LocalCloud {
           {
             kinesis: kinesisClient(kinesis.endpoint, region),
             invoke: (functionArn, event) => this.regionOfArn(functionArn).services.lambda.invoke(functionArn, event),
-            clock: (realMs) => this.startedAt + (realMs - this.startedAt) * this.timeScale,
+            clock: (realMs) => this.clockAt(realMs),
             log: this.log,
             idlePollMs: Math.max(20, 1000 / this.timeScale),
           },

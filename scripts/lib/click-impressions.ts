@@ -59,3 +59,72 @@ export function optionProblems(options: ClickImpressionOptions): string[] {
   if (!Number.isInteger(seed)) problems.push(`--seed must be an integer, got ${seed}`);
   return problems;
 }
+
+export interface TimedBeacon {
+  action: BrowserAction;
+  anomalous: boolean;
+  /** Arrival time (epoch ms): ROWTIME in the analytics application. */
+  rowtime: number;
+}
+
+/**
+ * The beacons of a run as the application sees them when the generator paces them evenly,
+ * `requestsPerWindow` per 10-second window, the first arriving at `startMs`.
+ */
+export function pacedBeacons(options: ClickImpressionOptions, requestsPerWindow: number, startMs: number): TimedBeacon[] {
+  const beacons: TimedBeacon[] = [];
+  for (const step of clickImpressions(options)) {
+    if (step.kind !== "beacon") continue;
+    beacons.push({ action: step.action, anomalous: step.anomalous, rowtime: startMs + Math.floor((beacons.length * 10_000) / requestsPerWindow) });
+  }
+  return beacons;
+}
+
+export interface BeaconRun {
+  sent: number;
+  seconds: number;
+  /** Answers other than 2xx, by "HTTP <status>". */
+  refused: Map<string, number>;
+  /** Why the run stopped early, when the API could not be reached. */
+  unreachable?: string;
+}
+
+export interface SendOptions {
+  /** Requests per second, on a fixed schedule; without it, one after another as fast as answered (as the Python script). */
+  rate?: number;
+  /** The Python script's progress output: "_" (normal), "-" (anomaly), "+" (click). */
+  onProgress?: (text: string) => void;
+  /** Called once a beacon is answered, with the real times (epoch ms) it was sent and answered. */
+  onBeacon?: (beacon: Step & { kind: "beacon" }, sentAt: number, answeredAt: number) => void;
+}
+
+/** Sends the run's beacons to `<apiBaseUrl>/beacon?browseraction=...` over HTTP. */
+export async function sendBeacons(apiBaseUrl: string, options: ClickImpressionOptions, send: SendOptions = {}): Promise<BeaconRun> {
+  const beaconUrl = `${apiBaseUrl.replace(/\/+$/, "")}/beacon?browseraction=`;
+  const started = performance.now();
+  const run: BeaconRun = { sent: 0, seconds: 0, refused: new Map() };
+  for (const step of clickImpressions(options)) {
+    if (step.kind === "progress") {
+      send.onProgress?.(step.text);
+      continue;
+    }
+    if (send.rate !== undefined) {
+      const wait = started + (run.sent * 1000) / send.rate - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    const sentAt = Date.now();
+    try {
+      const response = await fetch(beaconUrl + step.action);
+      await response.arrayBuffer();
+      if (!response.ok) run.refused.set(`HTTP ${response.status}`, (run.refused.get(`HTTP ${response.status}`) ?? 0) + 1);
+    } catch (error) {
+      const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
+      run.unreachable = `cannot reach ${beaconUrl}${step.action} (${cause})`;
+      break;
+    }
+    run.sent++;
+    send.onBeacon?.(step, sentAt, Date.now());
+  }
+  run.seconds = (performance.now() - started) / 1000;
+  return run;
+}
