@@ -2,11 +2,15 @@
 // order, fixed timestamps and modes, and source-map paths relative to the repository, so that
 // the same commit gives the same `source_code_hash` on every machine and a plan shows a Lambda
 // change only when its code changed.
+//
+// Zips are cached on disk (node_modules/.cache/lambda-bundles) and reused while every file esbuild
+// read for them is byte-identical: bundling the platform's functions is most of a synth's time.
+// LAMBDA_BUNDLE_CACHE=off always builds (the determinism test checks esbuild and the zip, not the cache).
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildSync } from "esbuild";
+import { buildSync, version as esbuildVersion, type BuildOptions } from "esbuild";
 import { zipSync } from "fflate";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -15,6 +19,8 @@ export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
  * repository keeps the source-map paths the same in every clone and every synth outdir.
  */
 const VIRTUAL_OUT_DIR = join(REPO_ROOT, "cdktf.out", ".bundles");
+const CACHE_DIR = join(REPO_ROOT, "node_modules", ".cache", "lambda-bundles");
+const ZIP_LEVEL = 9;
 
 /** Built with local time fields so that the DOS timestamp is the same in every time zone. */
 const ZIP_EPOCH = new Date(1980, 0, 1, 0, 0, 0);
@@ -52,12 +58,27 @@ export function bundleLambda(entry: string, stagingDir: string, format: ModuleFo
   if (cached) return cached;
 
   const name = entry.replace(/^lambdas\//, "").replace(/\/index\.ts$/, "").replace(/[^A-Za-z0-9_-]/g, "_");
-  // A fixed output location inside the repository keeps source-map paths identical across clones.
-  const outfile = join(VIRTUAL_OUT_DIR, name, format === "esm" ? "index.mjs" : "index.js");
-  const result = buildSync({
+  const options = buildOptions(entry, name, format);
+  const cache = process.env.LAMBDA_BUNDLE_CACHE === "off" ? undefined : new BundleCache(`${name}-${format}`, options);
+  const zip = cache?.read() ?? buildZip(entry, options, cache);
+
+  const digest = createHash("sha256").update(zip).digest();
+  const sha256Hex = digest.toString("hex");
+  const zipPath = join(stagingDir, `${name}-${sha256Hex.slice(0, 16)}.zip`);
+  mkdirSync(stagingDir, { recursive: true });
+  writeFileSync(zipPath, zip);
+
+  const bundle = { zipPath, sha256Hex, sha256Base64: digest.toString("base64"), sizeBytes: zip.length };
+  bundles.set(cacheKey, bundle);
+  return bundle;
+}
+
+function buildOptions(entry: string, name: string, format: ModuleFormat): BuildOptions & { outfile: string } {
+  return {
     absWorkingDir: REPO_ROOT,
     entryPoints: [join(REPO_ROOT, entry)],
-    outfile,
+    // A fixed output location inside the repository keeps source-map paths identical across clones.
+    outfile: join(VIRTUAL_OUT_DIR, name, format === "esm" ? "index.mjs" : "index.js"),
     bundle: true,
     platform: "node",
     target: "node20",
@@ -70,28 +91,87 @@ export function bundleLambda(entry: string, stagingDir: string, format: ModuleFo
     legalComments: "external",
     mainFields: ["module", "main"],
     charset: "utf8",
-    write: false,
     logLevel: "silent",
-  });
+  };
+}
+
+function buildZip(entry: string, options: BuildOptions & { outfile: string }, cache: BundleCache | undefined): Uint8Array {
+  const result = buildSync({ ...options, write: false, metafile: true });
   if (result.errors.length > 0) {
     throw new Error(`esbuild could not bundle ${entry}: ${result.errors.map((e) => e.text).join("; ")}`);
   }
-
   const files: Record<string, [Uint8Array, { mtime: Date; os: number; attrs: number }]> = {};
   for (const file of [...result.outputFiles].sort((a, b) => a.path.localeCompare(b.path))) {
-    const inZip = relative(dirname(outfile), file.path).split("\\").join("/");
+    const inZip = relative(dirname(options.outfile), file.path).split("\\").join("/");
     // A Unix (os 3) regular file with mode 0644, in the upper 16 bits as Unix zip tools write it.
     files[inZip] = [file.contents, { mtime: ZIP_EPOCH, os: 3, attrs: (0o100644 << 16) >>> 0 }];
   }
-  const zip = zipSync(files, { level: 9 });
+  const zip = zipSync(files, { level: ZIP_LEVEL });
+  cache?.write(Object.keys(result.metafile!.inputs), zip);
+  return zip;
+}
 
-  const digest = createHash("sha256").update(zip).digest();
-  const sha256Hex = digest.toString("hex");
-  const zipPath = join(stagingDir, `${name}-${sha256Hex.slice(0, 16)}.zip`);
-  mkdirSync(stagingDir, { recursive: true });
-  writeFileSync(zipPath, zip);
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
-  const bundle = { zipPath, sha256Hex, sha256Base64: digest.toString("base64"), sizeBytes: zip.length };
-  bundles.set(cacheKey, bundle);
-  return bundle;
+function readOrUndefined(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+interface CacheManifest {
+  /** The build's options and tool versions: another configuration is another bundle. */
+  configuration: string;
+  /** SHA-256 of every file esbuild read, by path relative to the repository. */
+  inputs: Record<string, string>;
+  zipSha256: string;
+}
+
+/** One function's zip from an earlier build, valid while its configuration and inputs are unchanged. */
+class BundleCache {
+  private readonly configuration: string;
+  private readonly manifestPath: string;
+  private readonly zipPath: string;
+
+  constructor(key: string, options: BuildOptions) {
+    this.configuration = JSON.stringify({ esbuild: esbuildVersion, zipLevel: ZIP_LEVEL, options });
+    this.manifestPath = join(CACHE_DIR, `${key}.json`);
+    this.zipPath = join(CACHE_DIR, `${key}.zip`);
+  }
+
+  read(): Uint8Array | undefined {
+    let manifest: CacheManifest;
+    try {
+      manifest = JSON.parse(readFileSync(this.manifestPath, "utf8"));
+    } catch {
+      return undefined;
+    }
+    if (manifest.configuration !== this.configuration) return undefined;
+    for (const [path, digest] of Object.entries(manifest.inputs)) {
+      const content = readOrUndefined(join(REPO_ROOT, path));
+      if (!content || sha256(content) !== digest) return undefined;
+    }
+    const zip = readOrUndefined(this.zipPath);
+    // Another process may be replacing the entry: a zip that does not match is not used.
+    return zip && sha256(zip) === manifest.zipSha256 ? zip : undefined;
+  }
+
+  write(inputPaths: string[], zip: Uint8Array) {
+    const inputs: Record<string, string> = {};
+    for (const path of inputPaths.sort()) {
+      const content = readOrUndefined(join(REPO_ROOT, path));
+      if (!content) return; // an input that is not a file cannot be checked later: no cache entry
+      inputs[path] = sha256(content);
+    }
+    const manifest: CacheManifest = { configuration: this.configuration, inputs, zipSha256: sha256(zip) };
+    mkdirSync(CACHE_DIR, { recursive: true });
+    // Written aside and renamed into place, so that concurrent synths never read half a file.
+    const suffix = `.${process.pid}.tmp`;
+    writeFileSync(this.zipPath + suffix, zip);
+    renameSync(this.zipPath + suffix, this.zipPath);
+    writeFileSync(this.manifestPath + suffix, JSON.stringify(manifest));
+    renameSync(this.manifestPath + suffix, this.manifestPath);
+  }
 }

@@ -1,7 +1,8 @@
 // npm run bench:synth: wall time and peak memory of synthesizing every stack for every workspace
 // (one synth: the workspace is chosen at plan time), each run in a fresh process as `npm run
 // synth` would be, against a baseline measured in the same run: the same process importing the
-// app without synthesizing it. Target (SPEC 11): under 5 s wall on a 2-core machine.
+// app without synthesizing it. Target (SPEC 11): under 5 s wall on a 2-core machine. Measured with
+// the Lambda bundle cache (every synth after a checkout's first) and without (bundles built).
 import { execFileSync } from "node:child_process";
 import { REPO_ROOT } from "../lib/synth";
 
@@ -14,11 +15,12 @@ interface Sample {
   maxRssMb: number;
 }
 
-function run(args: string[]): Sample {
+function run(args: string[], bundleCache: "on" | "off" = "on"): Sample {
   const started = performance.now();
   const out = execFileSync(process.execPath, ["--import", "tsx", "scripts/bench/synth-once.ts", ...args], {
     cwd: REPO_ROOT,
     encoding: "utf8",
+    env: { ...process.env, LAMBDA_BUNDLE_CACHE: bundleCache },
   });
   const wallMs = performance.now() - started;
   const reported = JSON.parse(out.trim().split("\n").pop()!);
@@ -37,9 +39,11 @@ const describe = (name: string, samples: Sample[]) => {
 
 console.log(`synth benchmark: ${RUNS} runs each, fresh process per run`);
 const baseline = describe("baseline (start + import, no synth)", Array.from({ length: RUNS }, () => run(["baseline"])));
-const aws = describe("synth all stacks, target aws", Array.from({ length: RUNS }, () => run(["synth", "aws"])));
-const offline = describe("synth all stacks, target offline", Array.from({ length: RUNS }, () => run(["synth", "offline"])));
-console.log(`synth cost above baseline: aws ${(aws - baseline).toFixed(0)} ms, offline ${(offline - baseline).toFixed(0)} ms`);
-const worst = Math.max(aws, offline);
-console.log(`target: under ${TARGET_MS} ms wall -> ${worst < TARGET_MS ? "met" : "NOT MET"} (${worst.toFixed(0)} ms)`);
-if (worst >= TARGET_MS) process.exitCode = 1;
+const cold = describe("synth, aws, bundles built", Array.from({ length: RUNS }, () => run(["synth", "aws"], "off")));
+run(["synth", "aws"]); // fills the bundle cache, as the first synth of a checkout does
+const aws = describe("synth, aws, bundles from cache", Array.from({ length: RUNS }, () => run(["synth", "aws"])));
+const offline = describe("synth, offline, bundles from cache", Array.from({ length: RUNS }, () => run(["synth", "offline"])));
+console.log(`synth cost above baseline: built ${(cold - baseline).toFixed(0)} ms, cached aws ${(aws - baseline).toFixed(0)} ms, offline ${(offline - baseline).toFixed(0)} ms`);
+const verdict = (ms: number) => `${ms < TARGET_MS ? "met" : "NOT MET"} (${ms.toFixed(0)} ms)`;
+console.log(`target: under ${TARGET_MS} ms wall -> with the bundle cache ${verdict(Math.max(aws, offline))}; first synth of a checkout ${verdict(cold)}`);
+if (Math.max(aws, offline) >= TARGET_MS) process.exitCode = 1;
