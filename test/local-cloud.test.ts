@@ -1,10 +1,10 @@
 // The local cloud end to end: a real synth deployed into the emulated services, called over HTTP.
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
-import { synth } from "../scripts/lib/synth";
+import { REPO_ROOT, synth } from "../scripts/lib/synth";
 
 const REGIONS = ["us-east-1", "us-west-2"];
 
@@ -146,10 +146,13 @@ describe("local cloud: the platform deployed from its synthesized Terraform", ()
     expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(5);
   }, 60_000);
 
-  it("the unchanged firmware on the simulated PyPortal shows the deployed endpoint's answer", async () => {
+  it("the unchanged firmware on the simulated PyPortal shows the deployed endpoint's answer (screen kept in .local/artifacts/mars-display.png)", async () => {
     const { runDisplayTest } = await import("../scripts/display-test");
     const mars = cloud.endpoints().mars!;
-    const report = await runDisplayTest({ endpoint: { ...mars, source: "the local cloud" }, png: join(dataDir, "screen.png") });
+    // The screen is kept as an artifact, as the browser tests' screenshots are.
+    const artifacts = join(REPO_ROOT, ".local", "artifacts");
+    mkdirSync(artifacts, { recursive: true });
+    const report = await runDisplayTest({ endpoint: { ...mars, source: "the local cloud" }, png: join(artifacts, "mars-display.png") });
     expect(report.problems).toEqual([]);
     expect(report.crash).toBeNull();
     expect(report.answer?.image_url).toContain("/images/");
