@@ -72,7 +72,9 @@ def main(argv):
             answer = last_json_answer(result)
             report["answer"] = answer
             if answer is None:
-                report["problems"].append("the firmware received no JSON answer from %s" % args.url)
+                report["problems"].append(
+                    "the firmware received no JSON answer from %s; the screen shows: %s" % (args.url, " | ".join(report["screen"]))
+                )
             else:
                 report["problems"] += check_weather_screen(screen, answer, bmp_bytes)
             if bmp_bytes is not None:
