@@ -21,6 +21,12 @@ export class DrillError extends Error {
 export async function setHealthStatus(endpoints: LocalEndpoints, region: string, status: string): Promise<string> {
   const functionName = endpoints.regions[region]?.healthFunction;
   if (!functionName) throw new DrillError(`no health check function in region ${region} (regions: ${Object.keys(endpoints.regions).join(", ")})`);
+  await setFunctionVariables(endpoints, region, functionName, { STATUS: status });
+  return functionName;
+}
+
+/** Sets some environment variables of a function in the running local cloud, keeping the others. */
+export async function setFunctionVariables(endpoints: LocalEndpoints, region: string, functionName: string, changes: Record<string, string>): Promise<void> {
   const lambda = new LambdaClient({
     region,
     endpoint: endpoints.services.lambda,
@@ -29,12 +35,11 @@ export async function setHealthStatus(endpoints: LocalEndpoints, region: string,
   try {
     // UpdateFunctionConfiguration replaces every variable: keep the others, as the console does.
     const current = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
-    const variables = { ...(current.Environment?.Variables ?? {}), STATUS: status };
+    const variables = { ...(current.Environment?.Variables ?? {}), ...changes };
     await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: functionName, Environment: { Variables: variables } }));
   } finally {
     lambda.destroy();
   }
-  return functionName;
 }
 
 async function main() {

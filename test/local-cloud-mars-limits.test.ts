@@ -5,9 +5,9 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
+import { setFunctionVariables } from "../scripts/drill";
 import { loadConfig } from "../stacks/config";
 import { synth } from "../scripts/lib/synth";
 
@@ -37,18 +37,7 @@ const getMars = async () => {
 
 describe("Mars display limits on the local cloud", () => {
   it("the presigned image URL downloads the BMP until it expires, then S3 refuses it", async () => {
-    const lambda = new LambdaClient({
-      region: "us-east-1",
-      endpoint: cloud.endpoints().services.lambda,
-      credentials: { accessKeyId: "local-operator", secretAccessKey: "local-operator" },
-    });
-    try {
-      const current = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: "platform-fetch-mars-data" }));
-      const Variables = { ...current.Environment!.Variables!, MARS_IMAGE_URL_TTL_SECONDS: "1" };
-      await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: "platform-fetch-mars-data", Environment: { Variables } }));
-    } finally {
-      lambda.destroy();
-    }
+    await setFunctionVariables(cloud.endpoints(), "us-east-1", "platform-fetch-mars-data", { MARS_IMAGE_URL_TTL_SECONDS: "1" });
     const { status, body } = await getMars();
     expect(status).toBe(200);
     expect(body.image_url).toContain("X-Amz-Expires=1&");
