@@ -231,22 +231,22 @@ export async function startDynamoRegion(options: {
         const responseChunks: Buffer[] = [];
         upstream.on("data", (c: Buffer) => responseChunks.push(c));
         upstream.on("end", () => {
-          let answer = Buffer.concat(responseChunks);
+          const upstreamBody = Buffer.concat(responseChunks);
+          let answer = upstreamBody;
           let changed = upstream.statusCode === 200 && WRITE_OPERATIONS.has(operation);
           if (changed && operation === "DeleteItem") {
             // A delete that found nothing changes nothing: DynamoDB writes no stream record for it,
             // so global tables replicate nothing (a replicated no-op would delete a newer item).
-            const result = JSON.parse(answer.toString("utf8"));
+            const result = JSON.parse(upstreamBody.toString("utf8"));
             changed = result.Attributes !== undefined;
-            if (!askedForOldItem) {
+            if (changed && !askedForOldItem) {
               delete result.Attributes;
               answer = Buffer.from(JSON.stringify(result));
             }
           }
-          const rewritten = answer.length !== Number(upstream.headers["content-length"]);
           res.writeHead(
             upstream.statusCode ?? 500,
-            rewritten ? { ...upstream.headers, "content-length": String(answer.length), "x-amz-crc32": String(crc32(answer)) } : upstream.headers,
+            answer === upstreamBody ? upstream.headers : { ...upstream.headers, "content-length": String(answer.length), "x-amz-crc32": String(crc32(answer)) },
           );
           res.end(answer);
           if (changed) {
