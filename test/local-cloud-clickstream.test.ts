@@ -8,8 +8,7 @@
 // (scripts/bench/detection-quality.ts) finds the anomaly and raises no false alert at any start
 // within the first 2 s of a window, with pacing drift of hundreds of ms; over arbitrary seeds the
 // detector raises ~0.35 false alerts per run at this pacing, which the benchmark reports.
-import { readFileSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

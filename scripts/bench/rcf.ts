@@ -40,7 +40,9 @@ function forest(points: number[][]): number {
 
 function samplersOnly(count: number): number {
   const rng = new SeededRandom(1);
-  const samplers = Array.from({ length: TREES }, () => new StreamSampler(SAMPLES, 1 / (10 * SAMPLES), new SeededRandom(rng.nextUint32() | 0)));
+  // The same time decay as the forests above (the forest's default).
+  const { timeDecay } = RandomCutForest.create({ dimensions: 1, numberOfTrees: 1, sampleSize: SAMPLES }).options;
+  const samplers = Array.from({ length: TREES }, () => new StreamSampler(SAMPLES, timeDecay, new SeededRandom(rng.nextUint32() | 0)));
   const started = performance.now();
   let next = 0;
   for (let i = 1; i <= count; i++) {

@@ -116,7 +116,8 @@ export async function sendBeacons(apiBaseUrl: string, options: ClickImpressionOp
     try {
       const response = await fetch(beaconUrl + step.action);
       await response.arrayBuffer();
-      if (!response.ok) run.refused.set(`HTTP ${response.status}`, (run.refused.get(`HTTP ${response.status}`) ?? 0) + 1);
+      const refusal = `HTTP ${response.status}`;
+      if (!response.ok) run.refused.set(refusal, (run.refused.get(refusal) ?? 0) + 1);
     } catch (error) {
       const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
       run.unreachable = `cannot reach ${beaconUrl}${step.action} (${cause})`;
