@@ -1,5 +1,5 @@
 // FetchMarsData against the NASA fixture server, the local S3 emulator and the local SSM: the
-// SPEC 5.3 answer, the walk back to the latest day with photos, one BMP per photo, the stale
+// contracted answer (docs/design.md), the walk back to the latest day with photos, one BMP per photo, the stale
 // answer when NASA fails or hangs, clear errors when there is nothing to serve, and every BMP
 // it made checked by the simulator's OnDiskBitmap rules.
 import { execFileSync } from "node:child_process";
@@ -92,7 +92,7 @@ beforeEach(() => {
 });
 
 describe("FetchMarsData", () => {
-  it("answers image_url, insight and stale (SPEC 5.3) from the latest day with photos", async () => {
+  it("answers image_url, insight and stale (docs/design.md) from the latest day with photos", async () => {
     const requestsBefore = nasa.requests.length;
     const today = new Date();
     const { statusCode, headers, json } = await call();

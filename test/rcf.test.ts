@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { RandomCutForest, RcfError, Shingle } from "../lambdas/lib/random-cut-forest";
 import { SeededRandom } from "../lambdas/lib/seeded-random";
 
-const PAPER = readFileSync(new URL("../../shared/data/rcf-paper.csv", import.meta.url), "utf8")
+const PAPER = readFileSync(new URL("../data/rcf-paper.csv", import.meta.url), "utf8")
   .trim()
   .split("\n")
   .map((line) => line.split(",").map(Number));
@@ -21,7 +21,7 @@ describe("random cut forest on the paper's example data", () => {
   // Three seeds: the published figures must not depend on a lucky one.
   const runs = [1, 2, 3].map((seed) => ({ seed, scores: scoreInOrder(seed) }));
 
-  it("has the data described in shared/data/README.md", () => {
+  it("has the data described in data/README.md", () => {
     expect(PAPER).toHaveLength(2010);
     expect(PAPER.filter(nearOrigin)).toHaveLength(11);
     expect(PAPER.at(-5)).toEqual([0.0158, 0.0061, 0.0091]);

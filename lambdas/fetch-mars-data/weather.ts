@@ -3,7 +3,7 @@
 // upstream format and returns the fields the display has always shown (the InSight names).
 import { fetchJson, redact, UpstreamError, type FetchLimits } from "./upstream";
 
-/** The `insight` object of the API response (SPEC 5.3). Readings a source lacks are null. */
+/** The `insight` object of the API response (docs/design.md, Mars display). Readings a source lacks are null. */
 export interface Insight {
   sol: string;
   /** Average air temperature, degrees Celsius. */

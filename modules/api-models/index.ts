@@ -1,5 +1,5 @@
 // API Gateway models, request validators and the validation gateway responses of one REST API,
-// all from `schemas/` (SPEC 2: one source for API Gateway models and ajv). A route of
+// all from `schemas/` (one source for API Gateway models and ajv). A route of
 // `schemas/routes.ts` becomes the validation part of a method spec here.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,4 +1,4 @@
-// Clickstream anomaly detection (SPEC 5.2; seed "Real-time Clickstream Anomaly Detection with
+// Clickstream anomaly detection (post "Real-time Clickstream Anomaly Detection with
 // Amazon Kinesis Analytics"): GET /beacon puts {"browseraction","site"} records on the input
 // stream; the SQL runtime Lambda runs sql/clickstream.sql on them (Kinesis Data Analytics for
 // SQL takes no new applications since 2025-10-15) and writes anomalous CTR windows as CSV to the

@@ -1,4 +1,4 @@
-// The Mars weather display backend (SPEC 5.3): GET /mars, API key required, behind a usage plan
+// The Mars weather display backend (docs/design.md, Mars display): GET /mars, API key required, behind a usage plan
 // with throttle and quota; the FetchMarsData Lambda; a private, encrypted bucket for the BMPs it
 // makes (handed out as presigned URLs). The NASA API key is a sensitive Terraform variable that
 // goes into an SSM SecureString parameter, which the function reads at cold start: Lambda
@@ -16,7 +16,7 @@ import { NodejsFunction } from "../nodejs-function";
 import type { RestApi } from "../rest-api";
 
 export const MARS_ROUTE = { httpMethod: "GET", path: "/mars" } as const;
-/** SPEC 5.3: the presigned image URL is valid for 15 minutes. */
+/** The contract (docs/design.md): the presigned image URL is valid for 15 minutes. */
 export const IMAGE_URL_TTL_SECONDS = 900;
 /** The Terraform variable that carries the api.nasa.gov key. */
 export const NASA_API_KEY_VARIABLE = "nasa_api_key";

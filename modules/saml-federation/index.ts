@@ -1,4 +1,4 @@
-// SAML federation (SPEC 5.1, seed "SAML for Your Serverless JavaScript Application: Part II"):
+// SAML federation (docs/design.md; post "SAML for Your Serverless JavaScript Application: Part II"):
 // the IdP posts to POST /saml, ProcessSAML parks STS credentials in SAMLSessions and redirects
 // with a 30-second KMS-signed token, the REQUEST authorizer checks it, and a DynamoDB DeleteItem
 // proxy on GET /saml hands the credentials over once; GET /users (AWS_IAM) is what they may call.

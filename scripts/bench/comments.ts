@@ -1,4 +1,4 @@
-// Benchmark of GET /comments/{pageId} on the local cloud (issue 6): requests/s and p50/p99 with
+// Benchmark of GET /comments/{pageId} on the local cloud: requests/s and p50/p99 with
 // 1,000 comments on the page (posted through POST /comments with a token), against the same
 // Query sent to dynalite directly in the same run as the baseline. The stage's throttling is
 // lifted for the run.

@@ -1,4 +1,4 @@
-// Benchmark of the local cloud's request path (SPEC section 11): latency p50/p99 and requests/s
+// Benchmark of the local cloud's request path (targets: docs/design.md): latency p50/p99 and requests/s
 // of a MOCK route (API Gateway overhead alone) and a Lambda proxy route, against a direct call to
 // dynalite measured in the same run as the baseline. The stage's throttling is lifted for the run.
 //

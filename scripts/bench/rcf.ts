@@ -1,6 +1,6 @@
 // Throughput of RANDOM_CUT_FOREST at Kinesis Analytics' defaults (100 trees, 256 samples per
 // tree): points scored then learned per second, as the SQL function treats each row. Target:
-// 10,000 points/s. Data: the paper's 3-D example (shared/data/rcf-paper.csv, repeated) and a 1-D
+// 10,000 points/s. Data: the paper's 3-D example (data/rcf-paper.csv, repeated) and a 1-D
 // CTR-like stream. Baseline in the same run: the 100 time-decayed samplers alone (the reservoir
 // decisions every forest makes, without trees), to show what the trees cost on top.
 //
@@ -17,7 +17,7 @@ if (!(Number.isInteger(POINTS) && POINTS > 0)) throw new Error(`--points takes a
 const TREES = 100;
 const SAMPLES = 256;
 
-const paper = readFileSync(new URL("../../../shared/data/rcf-paper.csv", import.meta.url), "utf8")
+const paper = readFileSync(new URL("../../data/rcf-paper.csv", import.meta.url), "utf8")
   .trim()
   .split("\n")
   .map((line) => line.split(",").map(Number));

@@ -1,11 +1,11 @@
-// npm run bench:saml: the SAML login's figures (SPEC 11).
+// npm run bench:saml: the SAML login's figures (targets: docs/design.md).
 // - cold init of each bundle (the esbuild zips Lambda runs) in a fresh Node process, against a
 //   baseline: a fresh process importing nothing;
 // - the first login after start (schema compilation included) and ProcessSAML warm p50/p99,
 //   handler in-process against dynalite and the local KMS/STS (the local cloud adds its API
 //   Gateway on top: see the local cloud's own benchmark);
 // - the schema validator: per-call time and memory growth over many calls, against the baseline
-//   the SPEC measured, @authenio/samlify-xmllint-wasm, on the same document in the same run.
+//   the one measured before, @authenio/samlify-xmllint-wasm, on the same document in the same run.
 // Targets: warm p50 < 50 ms, first login < 1 s, cold init < 300 ms, no memory growth.
 import { execFileSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";

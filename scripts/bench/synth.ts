@@ -1,7 +1,7 @@
 // npm run bench:synth: wall time and peak memory of synthesizing every stack for every workspace
 // (one synth: the workspace is chosen at plan time), each run in a fresh process as `npm run
 // synth` would be, against a baseline measured in the same run: the same process importing the
-// app without synthesizing it. Target (SPEC 11): under 5 s wall on a 2-core machine. Measured with
+// app without synthesizing it. Target (docs/design.md): under 5 s wall on a 2-core machine. Measured with
 // the Lambda bundle cache (every synth after a checkout's first) and without (bundles built).
 import { execFileSync } from "node:child_process";
 import { REPO_ROOT } from "../lib/synth";

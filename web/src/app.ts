@@ -1,4 +1,4 @@
-// The login page (SPEC 5.1 steps 1, 4 and 6): starts the IdP sign-on with a fresh identity id
+// The login page (docs/design.md, SAML login steps 1, 4 and 6): starts the IdP sign-on with a fresh identity id
 // and code, receives the pickup token in the URL fragment, picks the credentials up once, and
 // signs GET /users with them (SigV4) when Ping is pressed. config.json (written beside this page
 // at deploy time) says where the API and the IdP are.
