@@ -5,6 +5,11 @@
 //   npm run drill -- --region us-east-1 --status fail     fail that region's deep ping
 //   npm run drill -- --region us-east-1 --status ok       and recover
 //
+// and a whole-region outage (the local cloud's control endpoint, no AWS API does this):
+//
+//   npm run drill -- --region us-east-1 --outage start    its API Gateway, Lambda and DynamoDB answer 503
+//   npm run drill -- --region us-east-1 --outage end      and it is back
+//
 // Reads .local/endpoints.json (written by npm start); the change lasts until the local cloud stops.
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -42,9 +47,17 @@ export async function setFunctionVariables(endpoints: LocalEndpoints, region: st
   }
 }
 
+/** Starts or ends an outage of a whole region through the local cloud's control endpoint. */
+export async function setRegionOutage(endpoints: LocalEndpoints, region: string, outage: "start" | "end"): Promise<void> {
+  const response = await fetch(`${endpoints.control.url}/regions/${encodeURIComponent(region)}/outage`, { method: outage === "start" ? "PUT" : "DELETE" });
+  if (!response.ok) throw new DrillError(((await response.json()) as { message: string }).message);
+}
+
 async function main() {
-  const { values } = parseArgs({ options: { region: { type: "string" }, status: { type: "string" }, endpoints: { type: "string" } } });
-  if (!values.region || !values.status) throw new DrillError("usage: npm run drill -- --region <region> --status <fail|ok>");
+  const { values } = parseArgs({ options: { region: { type: "string" }, status: { type: "string" }, outage: { type: "string" }, endpoints: { type: "string" } } });
+  const usage = "usage: npm run drill -- --region <region> (--status <fail|ok> | --outage <start|end>)";
+  if (!values.region || !values.status === !values.outage) throw new DrillError(usage);
+  if (values.outage && values.outage !== "start" && values.outage !== "end") throw new DrillError(`--outage must be start or end, got "${values.outage}"; ${usage}`);
   const file = values.endpoints ?? join(REPO_ROOT, ".local", "endpoints.json");
   let endpoints: LocalEndpoints;
   try {
@@ -52,7 +65,12 @@ async function main() {
   } catch (error) {
     throw new DrillError(`cannot read ${file} (${(error as Error).message}): is the local cloud running (npm start)?`);
   }
-  const fn = await setHealthStatus(endpoints, values.region, values.status);
+  if (values.outage) {
+    await setRegionOutage(endpoints, values.region, values.outage as "start" | "end");
+    console.log(`${values.region}: ${values.outage === "start" ? "down: its API Gateway, Lambda and DynamoDB answer 503" : "back up"}.`);
+    return;
+  }
+  const fn = await setHealthStatus(endpoints, values.region, values.status!);
   console.log(`${values.region}: ${fn} now has STATUS=${values.status}; Route 53 notices within interval x failure threshold.`);
 }
 

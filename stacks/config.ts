@@ -25,11 +25,14 @@ export interface MarsSettings {
   photosApiUrl: string;
   weather: { source: "msl-rems" | "insight"; url: string };
   usagePlan: { rateLimit: number; burstLimit: number; quotaLimit: number; quotaPeriod: "DAY" | "WEEK" | "MONTH" };
+  reservedConcurrency: number;
 }
 
 export interface SamlSettings {
   idpMetadataFile: string;
   roleNameContains: string;
+  /** The region whose tables hold the assertion claims and the parked credentials for every region. */
+  authorityRegion: string;
   sessionDurationSeconds: { production: number; dev: number };
   loginSiteBucket: string;
   loginSiteOrigin: string;
@@ -132,6 +135,9 @@ function crossFieldProblems(config: PlatformConfig): string[] {
   for (const [name, env] of Object.entries(config.environments)) {
     if (accountOf(env.deployRoleArn) !== env.accountId) {
       problems.push(`environments.${name}.deployRoleArn: must be a role in accountId ${env.accountId} (rule: roleInAccount)`);
+    }
+    if (!config.regions.includes(env.saml.authorityRegion)) {
+      problems.push(`environments.${name}.saml.authorityRegion: "${env.saml.authorityRegion}" is not one of regions ${JSON.stringify(config.regions)} (rule: authorityInRegions)`);
     }
     if (env.domainName !== env.hostedZone.name && !env.domainName.endsWith(`.${env.hostedZone.name}`)) {
       problems.push(`environments.${name}.domainName: "${env.domainName}" is not inside hostedZone.name "${env.hostedZone.name}" (rule: domainInZone)`);

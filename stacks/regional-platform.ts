@@ -73,6 +73,7 @@ export class RegionalPlatform extends PlatformStack {
         ssoUrl: env.string("saml", "idpSsoUrl"),
       },
       roleNameContains: env.string("saml", "roleNameContains"),
+      authorityRegion: env.string("saml", "authorityRegion"),
       sessionDurationSeconds: {
         production: env.number("saml", "sessionDurationSeconds", "production"),
         dev: env.number("saml", "sessionDurationSeconds", "dev"),
@@ -118,6 +119,7 @@ export class RegionalPlatform extends PlatformStack {
         quotaLimit: env.number("mars", "usagePlan", "quotaLimit"),
         quotaPeriod: env.string("mars", "usagePlan", "quotaPeriod"),
       },
+      reservedConcurrency: env.number("mars", "reservedConcurrency"),
     });
     new TerraformOutput(this, "MarsApiUrl", { value: mars.url, description: "GET /mars of this region (firmware secrets.py mars_api_url)" }).overrideLogicalId("MarsApiUrl");
     new TerraformOutput(this, "MarsApiKey", { value: mars.apiKeyValue, sensitive: true, description: "API key of the Mars displays (secrets.py mars_api_key)" }).overrideLogicalId("MarsApiKey");

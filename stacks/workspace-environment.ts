@@ -16,6 +16,7 @@ type EnvironmentPath =
   | ["saml", "sessionDurationSeconds", keyof Environment["saml"]["sessionDurationSeconds"]]
   | ["commentsAuth", keyof Environment["commentsAuth"]]
   | ["mars", "photosApiUrl"]
+  | ["mars", "reservedConcurrency"]
   | ["mars", "weather", keyof Environment["mars"]["weather"]]
   | ["mars", "usagePlan", keyof Environment["mars"]["usagePlan"]];
 

@@ -43,6 +43,18 @@ const FIXTURES: Array<[string, TerraformJson["resource"], string]> = [
     "aws_api_gateway_authorizer.a",
   ],
   ["authorizer-ttl", { aws_api_gateway_authorizer: { a: { ...meta("authorizer"), authorizer_uri: "arn" } } }, "aws_api_gateway_authorizer.a"],
+  [
+    "burst-within-concurrency",
+    {
+      aws_api_gateway_resource: { r: { path_part: "mars", parent_id: "${aws_api_gateway_rest_api.api.root_resource_id}" } },
+      aws_api_gateway_method: { m: { ...meta("method"), rest_api_id: "${aws_api_gateway_rest_api.api.id}", resource_id: "${aws_api_gateway_resource.r.id}", http_method: "GET", api_key_required: true } },
+      aws_api_gateway_integration: { i: { ...meta("integration"), http_method: "${aws_api_gateway_method.m.http_method}", type: "AWS_PROXY", uri: "${aws_lambda_function.fn.invoke_arn}" } },
+      aws_lambda_function: { fn: { ...meta("fn"), function_name: "fetch", tracing_config: { mode: "Active" }, reserved_concurrent_executions: 2 } },
+      aws_api_gateway_method_settings: { s: { rest_api_id: "${aws_api_gateway_rest_api.api.id}", method_path: "*/*", settings: { throttling_burst_limit: 200 } } },
+      aws_api_gateway_usage_plan: { p: { name: "displays", api_stages: [{ api_id: "${aws_api_gateway_rest_api.api.id}" }], throttle_settings: { burst_limit: 5 } } },
+    },
+    "aws_api_gateway_integration.i",
+  ],
   ["scp-size", { aws_organizations_policy: { p: { ...meta("scp"), type: "SERVICE_CONTROL_POLICY", content: "x".repeat(SCP_MAX_CHARACTERS + 1) } } }, "aws_organizations_policy.p"],
   [
     "scp-per-target",
@@ -76,6 +88,26 @@ describe("each rule fires on a fixture with one violation", () => {
 
   it("covers every rule", () => {
     expect(new Set(FIXTURES.map(([rule]) => rule))).toEqual(new Set(RULES.map((r) => r.id)));
+  });
+
+  it("reads a route's burst and concurrency per environment, and a usage plan's burst per key", () => {
+    const stack = (reserved: unknown, keys: number): TerraformJson => ({
+      locals: { environments: { dev: { mars: { burst: 5, reserved: 5 } }, prod: { mars: { burst: 5, reserved: 4 } } } },
+      resource: {
+        aws_api_gateway_method: { m: { rest_api_id: "api", resource_id: "", http_method: "GET", api_key_required: true } },
+        aws_api_gateway_integration: { i: { http_method: "${aws_api_gateway_method.m.http_method}", uri: "${aws_lambda_function.fn.invoke_arn}" } },
+        aws_lambda_function: { fn: { function_name: "fetch", tracing_config: { mode: "Active" }, reserved_concurrent_executions: reserved } },
+        aws_api_gateway_usage_plan: { p: { name: "displays", api_stages: [{ api_id: "api" }], throttle_settings: { burst_limit: "${local.environment.mars.burst}" } } },
+        aws_api_gateway_usage_plan_key: Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, { usage_plan_id: "${aws_api_gateway_usage_plan.p.id}" }])),
+      },
+    });
+    const findings = (json: TerraformJson) => checkStacks([{ name: "s", json }]).findings.map((f) => f.message);
+    expect(findings(stack("${local.environment.mars.reserved}", 1))).toEqual([
+      "GET / admits a burst of 5 (usage plan displays, workspace prod) but fetch has reserved concurrency 4: the excess is throttled by Lambda and answered 500",
+    ]);
+    expect(findings(stack(5, 1))).toEqual([]);
+    // Two keys on the plan: each may burst 5, 10 in all, in both workspaces.
+    expect(findings(stack(5, 2)).map((m) => m.slice(0, 62))).toEqual(["GET / admits a burst of 10 (usage plan displays, workspace dev", "GET / admits a burst of 10 (usage plan displays, workspace pro"]);
   });
 
   it("passes an authorizer whose TTL is within the token lifetime, and one that does not cache", () => {

@@ -3,7 +3,7 @@
 // federates through STS and parks the credentials, GET /saml hands them over once (REQUEST
 // authorizer + DeleteItem service proxy), and they sign GET /users (AWS_IAM) as the login page's
 // Ping button does.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
 import { synth } from "../scripts/lib/synth";
+import { samlBrowser } from "./helpers/saml-browser";
 
 let cloud: LocalCloud;
 
@@ -25,39 +26,13 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-/** Signs in at the local IdP as the browser would; returns the form the IdP has the browser post. */
-async function signIn(username: string, password: string, relayState: string) {
-  const idp = cloud.endpoints().idp!;
-  const page = await fetch(`${idp.signOnUrl}&RelayState=${encodeURIComponent(relayState)}`);
-  expect(page.status).toBe(200);
-  const answer = await fetch(idp.signOnUrl.split("?")[0], {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ loginToRp: "urn:amazon:webservices", RelayState: relayState, username, password }),
-  });
-  const html = await answer.text();
-  return {
-    action: /<form method="post" action="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, "&") ?? "",
-    SAMLResponse: /name="SAMLResponse" value="([^"]+)"/.exec(html)?.[1] ?? "",
-    RelayState: /name="RelayState" value="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, "&") ?? "",
-  };
-}
+let browser: ReturnType<typeof samlBrowser>;
+beforeAll(() => {
+  browser = samlBrowser(cloud);
+});
 
-async function login(username: string, password: string) {
-  const identityId = randomUUID();
-  const code = randomBytes(16).toString("base64url");
-  const form = await signIn(username, password, `${identityId}:${code}`);
-  const posted = await fetch(cloud.localUrl(form.action)!, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ SAMLResponse: form.SAMLResponse, RelayState: form.RelayState }),
-  });
-  return { identityId, code, form, status: posted.status, location: posted.headers.get("location") ?? "" };
-}
-
-const pickup = (token: string, identityId: string, code: string) =>
-  fetch(cloud.localUrl("https://api.dev.example.com/v1/saml")!, { headers: { Authorization: token, "X-Identity-Id": identityId, "X-Relay-Code": code } });
+const login = (username: string, password: string) => browser.login(username, password);
+const pickup = (token: string, identityId: string, code: string) => browser.pickup({ token, identityId, code });
 
 async function signedGet(url: string, credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string }) {
   const target = new URL(url);
@@ -122,18 +97,9 @@ describe("SAML federation through the local cloud", () => {
     expect((await pickup(token, identityId, code)).status).toBe(200);
   }, 60_000);
 
-  it("a login posted to us-east-1 is picked up in us-west-2: the session table is a global table", async () => {
-    const { identityId, code, location } = await login("bob", "bob-local-password");
-    const token = /#token=(.+)$/.exec(location)![1];
-    const west = `${cloud.endpoints().regions["us-west-2"].apiUrl}/saml`;
-    const headers = { Authorization: token, "X-Identity-Id": identityId, "X-Relay-Code": code };
-    // Replication takes the configured lag (200 ms by default, longer on a loaded machine); a client
-    // retries a 404 for a while, and its pickups that find nothing must not delete the session.
-    let answer = await fetch(west, { headers });
-    for (const deadline = Date.now() + 10_000; answer.status === 404 && Date.now() < deadline; ) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      answer = await fetch(west, { headers });
-    }
+  it("a login posted to us-east-1 is picked up in us-west-2 at once: both take it from the authority region", async () => {
+    const { identityId, code, token } = await login("bob", "bob-local-password");
+    const answer = await browser.pickup({ token, identityId, code }, "us-west-2");
     expect(answer.status).toBe(200);
     expect((await answer.json()).AccessKeyId).toMatch(/^ASIA/);
   }, 60_000);

@@ -1,5 +1,6 @@
-// modules/saml-federation as synthesized: global resources in the primary region only, global
-// tables with replicas, encryption and PITR, the trust policy's SAML:aud, GET /users only for
+// modules/saml-federation as synthesized: global resources in the primary region only, the audit
+// table global, the claim and session tables regional and written in the authority region only,
+// encryption and PITR, the trust policy's SAML:aud, GET /users only for
 // ADFS-Production, the three routes, authorizer TTL 0, CORS for the login site only.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -35,18 +36,35 @@ describe("saml-federation", () => {
     expect(ofModule(secondary(), "aws_s3_bucket")).toEqual({});
   });
 
-  it("makes the three tables global tables, encrypted, with PITR, TTL on sessions and assertion ids", () => {
-    const tables = Object.values(ofModule(primary(), "aws_dynamodb_table"));
-    expect(tables.map((t) => t.name).sort()).toEqual(["SAMLAssertions", "SAMLSessions", "SAMLUsers"]);
-    for (const table of tables) {
-      expect(table.server_side_encryption).toEqual({ enabled: true });
-      expect(table.point_in_time_recovery).toEqual({ enabled: true });
-      expect(table.replica).toEqual([{ region_name: "us-west-2", point_in_time_recovery: true }]);
+  it("makes the audit table a global table; every region has its own session and assertion tables, with TTL", () => {
+    for (const stack of [primary(), secondary()]) {
+      const tables = Object.values(ofModule(stack, "aws_dynamodb_table"));
+      expect(tables.map((t) => t.name).sort()).toEqual(stack === primary() ? ["SAMLAssertions", "SAMLSessions", "SAMLUsers"] : ["SAMLAssertions", "SAMLSessions"]);
+      for (const table of tables) {
+        expect(table.server_side_encryption).toEqual({ enabled: true });
+        expect(table.point_in_time_recovery).toEqual({ enabled: true });
+      }
+      // A replica would let a region decide a claim alone: these two are never global tables.
+      expect(byName(stack, "aws_dynamodb_table", "SAMLSessions")).toMatchObject({ hash_key: "identityhash", ttl: { attribute_name: "expiresAt", enabled: true } });
+      expect(byName(stack, "aws_dynamodb_table", "SAMLSessions")!.replica).toBeUndefined();
+      expect(byName(stack, "aws_dynamodb_table", "SAMLAssertions")).toMatchObject({ ttl: { attribute_name: "expiresAt", enabled: true } });
+      expect(byName(stack, "aws_dynamodb_table", "SAMLAssertions")!.replica).toBeUndefined();
     }
-    expect(byName(primary(), "aws_dynamodb_table", "SAMLSessions")).toMatchObject({ hash_key: "identityhash", ttl: { attribute_name: "expiresAt", enabled: true } });
-    expect(byName(primary(), "aws_dynamodb_table", "SAMLUsers")!.hash_key).toBe("CognitoID");
-    expect(byName(primary(), "aws_dynamodb_table", "SAMLAssertions")!.ttl).toEqual({ attribute_name: "expiresAt", enabled: true });
-    expect(ofModule(secondary(), "aws_dynamodb_table")).toEqual({});
+    expect(byName(primary(), "aws_dynamodb_table", "SAMLUsers")).toMatchObject({ hash_key: "CognitoID", replica: [{ region_name: "us-west-2", point_in_time_recovery: true }] });
+  });
+
+  it.each(["primary", "secondary"])("has the %s region claim assertions, park and pick up credentials in the authority region only", (which) => {
+    const stack = which === "primary" ? primary() : secondary();
+    const authority = "${local.environment.saml.authorityRegion}";
+    const processSaml = Object.values(resources(stack, "aws_lambda_function")).find((f) => f.function_name === "platform-process-saml")!;
+    expect(processSaml.environment.variables.AUTHORITY_REGION).toBe(authority);
+    const policies = Object.values(resources(stack, "aws_iam_role_policy")).map((p) => JSON.stringify(p.policy));
+    const processPolicy = policies.find((p) => p.includes("ClaimAssertions"))!;
+    expect(processPolicy).toContain(`arn:aws:dynamodb:${authority}:`);
+    expect(processPolicy).not.toMatch(/arn:aws:dynamodb:us-[a-z]+-\d:[^"]*SAML(Sessions|Assertions)/);
+    const pickup = Object.values(resources(stack, "aws_api_gateway_integration")).find((i) => String(i.uri).includes("dynamodb:action/DeleteItem"))!;
+    expect(pickup.uri).toBe(`arn:aws:apigateway:${authority}:dynamodb:action/DeleteItem`);
+    expect(policies.find((p) => p.includes("PickUpOnce"))).toContain(`arn:aws:dynamodb:${authority}:`);
   });
 
   it("lets the ADFS roles be assumed only with SAML from the provider, for assertions addressed to the platform", () => {

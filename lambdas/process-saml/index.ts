@@ -4,7 +4,7 @@
 // 302 Location <site>#token=<jwt>. Any failure: 302 <site>#error=<reason>, an audit row, and
 // nothing stored. The handler never throws for bad input, so API Gateway always answers 302.
 import { randomUUID } from "node:crypto";
-import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, PutItemCommand, type PutItemCommandInput } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { AssumeRoleWithSAMLCommand, STSClient } from "@aws-sdk/client-sts";
 import { env, envJson, envList } from "../lib/saml/config";
@@ -38,6 +38,7 @@ const DEFAULT_SESSION_SECONDS = 3600;
 /** The login page's RelayState: `<identity id (UUID v4)>:<random code>`. */
 const RELAY_STATE = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}):([A-Za-z0-9_-]{22,43})$/;
 
+/** The audit table is this region's replica of a global table. */
 const dynamodb = new DynamoDBClient({});
 const sts = new STSClient({});
 const kms = new KMSClient({});
@@ -58,8 +59,20 @@ function configure() {
     roleNameContains: env("ROLE_NAME_CONTAINS"),
     sessionSeconds: envJson<Record<string, number>>("ROLE_SESSION_DURATIONS"),
     tables: { sessions: env("SESSIONS_TABLE"), users: env("USERS_TABLE"), assertions: env("ASSERTIONS_TABLE") },
+    authority: authorityClient(env("AUTHORITY_REGION")),
     jwt: { keyId: env("JWT_KEY_ID"), issuer: env("JWT_ISSUER"), audience: env("JWT_AUDIENCE") },
   };
+}
+
+type Config = NonNullable<typeof configured>;
+
+/**
+ * The assertion claims and the parked credentials live in the authority region, whichever region
+ * this function runs in: there one conditional write decides for the whole deployment. When that
+ * region does not answer quickly, the login fails closed (no credentials) instead of hanging.
+ */
+function authorityClient(region: string) {
+  return { region, dynamodb: new DynamoDBClient({ region, maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 3000 } }) };
 }
 
 interface Attempt {
@@ -97,7 +110,7 @@ export async function handler(event: ProcessSamlEvent): Promise<ProcessSamlResul
   }
 }
 
-async function login(config: NonNullable<typeof configured>, event: ProcessSamlEvent, attempt: Attempt): Promise<string> {
+async function login(config: Config, event: ProcessSamlEvent, attempt: Attempt): Promise<string> {
   const form = readForm(event);
   const relay = RELAY_STATE.exec(form.get("RelayState") ?? "");
   if (!relay) throw new SamlRefusal("relay_state_invalid", "RelayState must be <identity id>:<code> as the login page sends it");
@@ -109,7 +122,7 @@ async function login(config: NonNullable<typeof configured>, event: ProcessSamlE
   const { roleArn, principalArn } = chooseRole(config, assertion);
   attempt.roleArn = roleArn;
 
-  await rememberAssertion(config.tables.assertions, assertion, attempt);
+  await rememberAssertion(config, assertion, attempt);
 
   const roleName = roleArn.slice(roleArn.lastIndexOf("/") + 1);
   const asserted = Number(assertion.attributes[SESSION_DURATION_ATTRIBUTE]?.[0]);
@@ -140,33 +153,28 @@ async function login(config: NonNullable<typeof configured>, event: ProcessSamlE
   });
 
   const nowSeconds = Math.floor(attempt.at.getTime() / 1000);
-  try {
-    await dynamodb.send(
-      new PutItemCommand({
-        TableName: config.tables.sessions,
-        Item: {
-          identityhash: { S: attempt.identityHash },
-          AccessKeyId: { S: credentials.AccessKeyId },
-          SecretAccessKey: { S: credentials.SecretAccessKey },
-          SessionToken: { S: credentials.SessionToken },
-          Expiration: { S: credentials.Expiration.toISOString() },
-          expiresAt: { N: String(nowSeconds + SESSION_PARK_SECONDS) },
-        },
-        // A login never overwrites another one's parked credentials.
-        ConditionExpression: "attribute_not_exists(identityhash)",
-      }),
-    );
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) {
-      throw new SamlRefusal("session_conflict", "Credentials are already parked for this identity id: start the login again");
-    }
-    throw error;
-  }
+  await putInAuthority(
+    config,
+    {
+      TableName: config.tables.sessions,
+      Item: {
+        identityhash: { S: attempt.identityHash },
+        AccessKeyId: { S: credentials.AccessKeyId },
+        SecretAccessKey: { S: credentials.SecretAccessKey },
+        SessionToken: { S: credentials.SessionToken },
+        Expiration: { S: credentials.Expiration.toISOString() },
+        expiresAt: { N: String(nowSeconds + SESSION_PARK_SECONDS) },
+      },
+      // A login never overwrites another one's parked credentials.
+      ConditionExpression: "attribute_not_exists(identityhash)",
+    },
+    new SamlRefusal("session_conflict", "Credentials are already parked for this identity id: start the login again"),
+  );
   // No login without its audit row: if the row cannot be written, the credentials go too.
   try {
     await audit(attempt, "success");
   } catch (error) {
-    await dynamodb.send(new DeleteItemCommand({ TableName: config.tables.sessions, Key: { identityhash: { S: attempt.identityHash } } }));
+    await config.authority.dynamodb.send(new DeleteItemCommand({ TableName: config.tables.sessions, Key: { identityhash: { S: attempt.identityHash } } }));
     throw error;
   }
   console.log(JSON.stringify({ event: "saml_login", outcome: "success", requestId: attempt.requestId, user: assertion.nameId, role: roleArn }));
@@ -190,7 +198,7 @@ function decodeText(base64: unknown): string {
  * this account's SAML provider count; the configured rule picks the role (seed: name contains
  * "Prod").
  */
-function chooseRole(config: NonNullable<typeof configured>, assertion: VerifiedAssertion) {
+function chooseRole(config: Config, assertion: VerifiedAssertion) {
   const pairs = (assertion.attributes[ROLE_ATTRIBUTE] ?? []).map((value) => {
     const parts = value.split(",").map((p) => p.trim());
     return {
@@ -206,23 +214,36 @@ function chooseRole(config: NonNullable<typeof configured>, assertion: VerifiedA
 }
 
 /** Replay protection: an assertion id is accepted once, and remembered while it could be accepted. */
-async function rememberAssertion(table: string, assertion: VerifiedAssertion, attempt: Attempt): Promise<void> {
+async function rememberAssertion(config: Config, assertion: VerifiedAssertion, attempt: Attempt): Promise<void> {
+  await putInAuthority(
+    config,
+    {
+      TableName: config.tables.assertions,
+      Item: {
+        assertionId: { S: assertion.assertionId },
+        issuer: { S: assertion.issuer },
+        firstSeen: { S: attempt.at.toISOString() },
+        expiresAt: { N: String(Math.ceil(assertion.acceptableUntil / 1000)) },
+      },
+      ConditionExpression: "attribute_not_exists(assertionId)",
+    },
+    new SamlRefusal("assertion_replayed", "This assertion was used before"),
+  );
+}
+
+/**
+ * A conditional write in the authority region: `taken` when the condition fails; when the region
+ * does not answer, the login stops there, before anything is issued or parked.
+ */
+async function putInAuthority(config: Config, input: PutItemCommandInput, taken: SamlRefusal): Promise<void> {
   try {
-    await dynamodb.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          assertionId: { S: assertion.assertionId },
-          issuer: { S: assertion.issuer },
-          firstSeen: { S: attempt.at.toISOString() },
-          expiresAt: { N: String(Math.ceil(assertion.acceptableUntil / 1000)) },
-        },
-        ConditionExpression: "attribute_not_exists(assertionId)",
-      }),
-    );
+    await config.authority.dynamodb.send(new PutItemCommand(input));
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) throw new SamlRefusal("assertion_replayed", "This assertion was used before");
-    throw error;
+    if (error instanceof ConditionalCheckFailedException) throw taken;
+    throw new SamlRefusal(
+      "authority_unavailable",
+      `The authority region ${config.authority.region} did not accept the write to ${input.TableName}: ${(error as Error).name}: ${(error as Error).message}`,
+    );
   }
 }
 

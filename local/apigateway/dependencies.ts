@@ -51,4 +51,6 @@ export interface ApiGatewayDependencies {
   /** Whether that caller may `execute-api:Invoke` the method ARN. */
   callerAllows(identity: CallerIdentity, methodArn: string): Authorization;
   writeAccessLog(destinationArn: string, line: string): void;
+  /** Whether the region is down (an outage drill): then every request gets 503. */
+  regionDown(): boolean;
 }

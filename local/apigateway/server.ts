@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { closeServer, LOOPBACK } from "../lib/listen";
+import { REGION_DOWN_MESSAGE } from "../lib/outages";
 import type { ApiGatewayDependencies } from "./dependencies";
 import { GatewayFailure } from "./gateway-responses";
 import { MAX_PAYLOAD_BYTES, StageEndpoint, UsagePlanEnforcer, type ApiRequest, type ApiResponse } from "./pipeline";
@@ -130,7 +131,9 @@ export class ApiGatewayServer {
     let response: ApiResponse;
     const resolved = this.resolve(host, path);
     const endpoint = resolved && this.endpoint(resolved.api, resolved.stageName);
-    if (!resolved || !endpoint) {
+    if (this.deps.regionDown()) {
+      response = { status: 503, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify({ message: REGION_DOWN_MESSAGE })) };
+    } else if (!resolved || !endpoint) {
       // No API or stage answers at this address: API Gateway's answer for any unknown route.
       response = { status: 403, headers: { "content-type": "application/json", "x-amzn-ErrorType": "ForbiddenException" }, body: Buffer.from('{"message":"Forbidden"}') };
     } else {

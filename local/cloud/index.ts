@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { evaluate, type PolicyDocument } from "../iam/evaluator";
 import type { IamRoles } from "../iam/roles";
+import type { IssuedCredentials } from "../sts/credentials";
 import { startS3Server, type RunningS3Server } from "../s3/server";
 import { startNasaFixtureServer, type RunningNasaFixture } from "../nasa/server";
 import { AWS_RELYING_PARTY, AWS_SAML_AUDIENCE, startIdp, type RunningIdp } from "../idp/server";
@@ -38,6 +39,8 @@ import { PortAllocator } from "./ports";
 import { DATA_HANDLERS, RESOURCE_HANDLERS } from "./registry";
 import { AccountServices } from "./account";
 import type { RegionScopedServices, RegionServices } from "./services";
+import { RegionOutages } from "../lib/outages";
+import { startControl, type RunningControl } from "./control";
 
 export interface LocalCloudOptions {
   /** A synthesized app (`cdktf.out`): its manifest and stacks. */
@@ -109,6 +112,9 @@ export class LocalCloud {
   readonly skipped: SkippedStack[] = [];
   readonly route53 = new Route53State();
   readonly dynamo: DynamoCoordinator;
+  /** Regions taken down for a drill (the control endpoint sets them). */
+  readonly outages = new RegionOutages();
+  private control?: RunningControl;
   private readonly accounts = new Map<string, AccountServices>();
   private readonly s3State: S3State;
   private s3?: RunningS3Server;
@@ -134,7 +140,7 @@ export class LocalCloud {
     this.log = options.log ?? (() => {});
     this.ports = new PortAllocator(options.port ?? 0);
     this.dataDir = resolve(options.dataDir);
-    this.dynamo = new DynamoCoordinator(options.replicationLagMs ?? 200, this.log);
+    this.dynamo = new DynamoCoordinator(options.replicationLagMs ?? 200, this.log, this.outages);
     this.s3State = new S3State({ dataDir: this.dataDir });
   }
 
@@ -157,6 +163,7 @@ export class LocalCloud {
     mkdirSync(this.dataDir, { recursive: true });
     const stacks = readStacks(this.options.outdir);
     const regions = [...new Set(stacks.map(providerRegion))].sort();
+    this.control = await startControl({ regions: () => [...this.regions.keys()], outages: this.outages, log: this.log, port: this.ports.next() });
     this.sns = await startSnsServer(this.snsStates, this.ports.next());
     this.lambdaApi = await startLambdaApi((region) => this.regions.get(region)?.services.lambda, this.ports.next());
     this.nasa = await startNasaFixtureServer({ port: this.ports.next() });
@@ -398,6 +405,7 @@ export class LocalCloud {
       logs,
       platformEnvironment: (fn) => this.lambdaEnvironment(fn),
       upstreams: { "https://api.nasa.gov": this.nasa!.url, "https://mars.nasa.gov": this.nasa!.url, [LOCAL_OIDC_KEYS_ORIGIN]: this.oidc!.url },
+      regionDown: () => this.outages.isDown(region),
     });
     const apiGateway = new ApiGatewayServer(services.apigateway, this.apiGatewayDependencies(region));
     await apiGateway.start(this.ports.next());
@@ -474,6 +482,7 @@ export class LocalCloud {
         return decision.decision === "Allow" ? { allowed: true } : { allowed: false, reason: decision.reason };
       },
       writeAccessLog: (destinationArn, line) => services().logs.write(destinationArn, line),
+      regionDown: () => this.outages.isDown(region),
     };
   }
 
@@ -512,6 +521,7 @@ export class LocalCloud {
       idp: this.idp ? { url: this.idp.url, signOnUrl: this.idp.signOnUrl(), metadataUrl: this.idp.metadataUrl, users: this.idp.users } : undefined,
       websites: Object.fromEntries(this.s3State.listBuckets().filter((b) => b.website).map((b) => [b.name, `${this.s3Website!.url}/${b.name}/`])),
       timeScale: this.timeScale,
+      control: { url: this.control!.url },
       sns: { deliveries: `${this.sns?.endpoint}/deliveries`, log: join(this.dataDir, "sns-deliveries.jsonl") },
       services: {
         lambda: this.lambdaApi!.endpoint,
@@ -527,6 +537,11 @@ export class LocalCloud {
   /** IAM of an account, as `aws iam ...` would change it while the platform runs. */
   iamRoles(accountId: string): IamRoles {
     return this.account(accountId).iam;
+  }
+
+  /** The sessions STS issued in an account (function sessions included), for inspection. */
+  issuedCredentials(accountId: string): IssuedCredentials[] {
+    return this.account(accountId).credentials.all();
   }
 
   /** A client on a region's DynamoDB, for inspecting data. */
@@ -570,6 +585,7 @@ export class LocalCloud {
     await this.idp?.stop();
     await this.sns?.stop();
     await this.lambdaApi?.stop();
+    await this.control?.stop();
   }
 }
 
@@ -577,6 +593,8 @@ export interface LocalEndpoints {
   workspace: string;
   dataDir: string;
   timeScale: number;
+  /** The local cloud's own controls (outage drills): see local/cloud/control.ts. */
+  control: { url: string };
   stacks: { deployed: string[]; skipped: SkippedStack[] };
   sns: { deliveries: string; log: string };
   /** What `npm run display:test` and the simulated PyPortal use. */

@@ -1,7 +1,10 @@
 // DynamoDB of one region: dynalite behind a thin front that adds what dynalite lacks and the
 // platform relies on. TTL: expired items are deleted by a sweeper, as DynamoDB's background
 // process does. Global tables: a successful write to a replicated table is applied to the other
-// regions' replicas after a lag, last writer wins.
+// regions' replicas after a lag, last writer wins; a replica in a region that is down gets the
+// write when the region is back. A request signed for another region of the local cloud is
+// passed to that region's front, so one endpoint serves clients of every region (as
+// AWS_ENDPOINT_URL_DYNAMODB does for the SDK); a region that is down answers 503.
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { crc32 } from "node:zlib";
@@ -15,6 +18,7 @@ import {
   type AttributeValue,
 } from "@aws-sdk/client-dynamodb";
 import { closeServer, LOOPBACK } from "../lib/listen";
+import { REGION_DOWN_MESSAGE, RegionOutages } from "../lib/outages";
 import { startDynalite, type RunningEmulator } from "./dynalite";
 
 type Item = Record<string, AttributeValue>;
@@ -45,6 +49,7 @@ export class DynamoCoordinator {
     /** Replication lag in ms (real time). */
     readonly replicationLagMs: number,
     readonly log: (message: string) => void = () => {},
+    readonly outages = new RegionOutages(),
   ) {}
 
   addRegion(region: DynamoRegion) {
@@ -141,9 +146,11 @@ export class DynamoCoordinator {
   }
 
   private async copy(from: string, table: string, key: Item, to: string[], writtenAt: number) {
+    const down = to.filter((region) => this.outages.isDown(region));
+    if (down.length > 0) this.replicateWhenBack(from, table, key, down, writtenAt);
     const source = this.regions.get(from)!;
     const current = await source.client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }));
-    for (const region of to) {
+    for (const region of to.filter((r) => !down.includes(r))) {
       const target = this.regions.get(region);
       if (!target) continue;
       const id = this.itemId(region, table, key);
@@ -153,6 +160,22 @@ export class DynamoCoordinator {
       if (current.Item) await target.client.send(new PutItemCommand({ TableName: table, Item: current.Item }));
       else await target.client.send(new DeleteItemCommand({ TableName: table, Key: key }));
     }
+  }
+
+  /** A replica region that is down gets the write once it is back (the item as it is then). */
+  private replicateWhenBack(from: string, table: string, key: Item, to: string[], writtenAt: number) {
+    const task = new Promise<void>((resolve) => {
+      const waitFor = (region: string, isDown: boolean) => {
+        if (isDown || !to.includes(region)) return;
+        this.outages.offChange(waitFor);
+        resolve();
+      };
+      this.outages.onChange(waitFor);
+    })
+      .then(() => this.copy(from, table, key, to, writtenAt))
+      .catch((error) => this.log(`dynamodb replication ${table} ${from} -> ${to.join(",")}: ${(error as Error).message}`));
+    this.pending.add(task);
+    void task.finally(() => this.pending.delete(task));
   }
 
   /** Waits until every scheduled replication has been applied. */
@@ -204,6 +227,24 @@ function deleteReturningOldItem(operation: string, received: Buffer): { body: Bu
   return { body: Buffer.from(JSON.stringify({ ...request, ReturnValues: "ALL_OLD" })), askedForOldItem: false };
 }
 
+/** DynamoDB's JSON error shape (`__type` names the exception). */
+function sendError(res: ServerResponse, status: number, type: string, message: string) {
+  const body = JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message });
+  res.writeHead(status, { "content-type": "application/x-amz-json-1.0", "content-length": Buffer.byteLength(body), "x-amzn-errortype": type });
+  res.end(body);
+}
+
+/** Passes a request signed for another region to that region's front, and its answer back. */
+function relay(req: IncomingMessage, body: Buffer, endpoint: string, res: ServerResponse) {
+  const url = new URL(endpoint);
+  const forward = httpRequest({ host: url.hostname, port: url.port, method: req.method, path: req.url, headers: req.headers }, (upstream) => {
+    res.writeHead(upstream.statusCode ?? 500, upstream.headers);
+    upstream.pipe(res);
+  });
+  forward.on("error", (error) => sendError(res, 500, "InternalServerError", error.message));
+  forward.end(body);
+}
+
 export interface RunningDynamoRegion extends DynamoRegion {
   stop(): Promise<void>;
 }
@@ -224,6 +265,13 @@ export async function startDynamoRegion(options: {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const received = Buffer.concat(chunks);
+      const signedFor = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\//.exec(String(req.headers.authorization ?? ""))?.[1] ?? options.region;
+      if (options.coordinator.outages.isDown(signedFor)) return sendError(res, 503, "ServiceUnavailable", REGION_DOWN_MESSAGE);
+      if (signedFor !== options.region) {
+        const other = options.coordinator.region(signedFor);
+        if (!other) return sendError(res, 400, "InvalidSignatureException", `Credential should be scoped to a valid region, not '${signedFor}'.`);
+        return relay(req, received, other.endpoint, res);
+      }
       const operation = String(req.headers["x-amz-target"] ?? "").split(".")[1] ?? "";
       const { body, askedForOldItem } = deleteReturningOldItem(operation, received);
       const headers = { ...req.headers, "content-length": String(body.length) };
@@ -256,10 +304,7 @@ export async function startDynamoRegion(options: {
           }
         });
       });
-      forward.on("error", (error) => {
-        res.writeHead(500, { "content-type": "application/x-amz-json-1.0" });
-        res.end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: error.message }));
-      });
+      forward.on("error", (error) => sendError(res, 500, "InternalServerError", error.message));
       forward.end(body);
     });
   });

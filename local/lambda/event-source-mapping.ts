@@ -93,7 +93,10 @@ export class KinesisEventSourceMapping {
       }
       let attempts = 0;
       for (;;) {
-        const result = await this.runtime.invoke(this.config.functionArn, this.event(shardId, records));
+        // A throttle or an unavailable service is a failed attempt, retried like a function error.
+        const result = await this.runtime.invoke(this.config.functionArn, this.event(shardId, records)).catch(
+          (error: Error & { code?: string }): InvokeResult => ({ ok: false, requestId: "", durationMs: 0, error: { errorType: error.code ?? error.name, errorMessage: error.message } }),
+        );
         if (result.ok) {
           this.delivered++;
           break;

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { unzipSync } from "fflate";
 import type { LogGroups } from "../logs/state";
+import { REGION_DOWN_MESSAGE } from "../lib/outages";
 
 const BOOTSTRAP = fileURLToPath(new URL("./bootstrap.cjs", import.meta.url));
 
@@ -86,6 +87,8 @@ export interface LambdaServiceOptions {
    * nothing in the local cloud may reach beyond loopback.
    */
   upstreams?: Record<string, string>;
+  /** While the function's region is down (an outage drill), every invocation is refused with 503. */
+  regionDown?: () => boolean;
 }
 
 /** Rewrites values that start with a mapped origin to the stand-in's origin. */
@@ -154,6 +157,7 @@ export class LambdaService {
 
   async invoke(name: string, event: unknown, context: { identity?: unknown; clientContext?: unknown } = {}): Promise<InvokeResult> {
     const fn = this.require(name);
+    if (this.options.regionDown?.()) throw new LambdaServiceError("ServiceException", REGION_DOWN_MESSAGE, 503);
     const requestId = randomUUID();
     const container = await this.acquire(fn);
     const started = performance.now();

@@ -57,6 +57,11 @@ export class CredentialRegistry {
     return credentials;
   }
 
+  /** Every session issued (and not yet pruned), as CloudTrail would list the calls that made them. */
+  all(): IssuedCredentials[] {
+    return [...this.byAccessKey.values()];
+  }
+
   /** For the SigV4 verifier; expired credentials are returned too, so that it can say ExpiredToken. */
   lookup = (accessKeyId: string): IssuedCredentials | undefined => this.byAccessKey.get(accessKeyId);
 

@@ -36,6 +36,11 @@ export interface MarsDisplayProps {
     weatherUrl: string;
   };
   usagePlan: { rateLimit: number; burstLimit: number; quotaLimit: number; quotaPeriod: string };
+  /**
+   * FetchMarsData's reserved concurrency: at least the usage plan's burst, or a burst the plan
+   * admits is throttled by Lambda and answered 500 by API Gateway.
+   */
+  reservedConcurrency: number;
 }
 
 export class MarsDisplay extends Construct {
@@ -104,8 +109,9 @@ export class MarsDisplay extends Construct {
       timeoutSeconds: 25,
       // JPEG decoding and resizing are CPU-bound; Lambda's CPU share grows with memory.
       memorySizeMb: 1024,
-      // Protects NASA's per-key rate limit from a burst of displays.
-      reservedConcurrency: 2,
+      // Bounds what the displays can take of the account's concurrency; the usage plan bounds the
+      // calls (and so NASA's per-key rate).
+      reservedConcurrency: props.reservedConcurrency,
       environment: {
         MARS_BUCKET: this.bucket.bucket,
         MARS_PHOTOS_API_URL: props.upstream.photosApiUrl,

@@ -2,13 +2,17 @@
 // the IdP posts to POST /saml, ProcessSAML parks STS credentials in SAMLSessions and redirects
 // with a 30-second KMS-signed token, the REQUEST authorizer checks it, and a DynamoDB DeleteItem
 // proxy on GET /saml hands the credentials over once; GET /users (AWS_IAM) is what they may call.
-// Account-global resources (the IAM SAML provider, the ADFS roles, the login site, the global
-// tables' replicas) are declared by the primary region only; every region has its functions,
+// Account-global resources (the IAM SAML provider, the ADFS roles, the login site, the audit
+// table's replicas) are declared by the primary region only; every region has its functions,
 // routes and its own JWT key, whose public key every region trusts.
+// Once means once in every region: the assertion-id claims and the parked credentials are
+// written and taken in the authority region's tables, by every region, because a global table's
+// conditional write decides for its own replica only (replication is late, last writer wins).
+// Every region has those two tables, so moving the authority is a config change.
 import { Construct } from "constructs";
 import { Fn } from "cdktf";
 import { ApiGatewayAuthorizer } from "@cdktf/provider-aws/lib/api-gateway-authorizer";
-import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
+import { DynamodbTable, type DynamodbTableConfig } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamSamlProvider } from "@cdktf/provider-aws/lib/iam-saml-provider";
@@ -32,6 +36,8 @@ export const SAML_ROUTES = {
   pickup: { httpMethod: "GET", path: "/saml" },
   users: { httpMethod: "GET", path: "/users" },
 } as const;
+/** A pickup waits this long for the authority region before the page is told to try later. */
+const PICKUP_TIMEOUT_MS = 5000;
 const PICKUP_HEADERS = ["Authorization", "X-Identity-Id", "X-Relay-Code"];
 const SIGV4_HEADERS = ["Authorization", "Content-Type", "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256"];
 
@@ -48,6 +54,8 @@ export interface SamlFederationProps {
   domainName: string;
   idp: { metadata: string; entityId: string; signingCertificates: string; ssoUrl: string };
   roleNameContains: string;
+  /** The region whose SAMLAssertions and SAMLSessions tables decide for every region. */
+  authorityRegion: string;
   sessionDurationSeconds: { production: number; dev: number };
   loginSiteBucket: string;
   /** Where browsers load the login page: the only CORS origin, and where ProcessSAML redirects. */
@@ -60,6 +68,7 @@ export interface TableRef {
 }
 
 export class SamlFederation extends Construct {
+  /** The tables of this region (each region deep-pings its own). */
   readonly tables: TableRef[];
   /** Where the IdP posts: Response Destination, bearer Recipient, and the roles' SAML:aud. */
   readonly acsUrl: string;
@@ -74,15 +83,19 @@ export class SamlFederation extends Construct {
     this.acsUrl = `https://${props.domainName}/${BASE_PATH}${SAML_ROUTES.login.path}`;
     this.loginSiteOrigin = props.loginSiteOrigin;
     this.loginPageUrl = `${this.loginSiteOrigin}/`;
-    const tableArn = (name: string) => `arn:aws:dynamodb:${region}:${accountId}:table/${name}`;
+    const tableArn = (name: string, inRegion = region) => `arn:aws:dynamodb:${inRegion}:${accountId}:table/${name}`;
+    const authorityTableArn = (name: string) => tableArn(name, props.authorityRegion);
     this.tables = Object.values(TABLE_NAMES).map((name) => ({ name, arn: tableArn(name) }));
     const providerArn = `arn:aws:iam::${accountId}:saml-provider/${SAML_PROVIDER_NAME}`;
+    // Regional tables in every region; only the authority region's are written.
+    samlTable(this, "sessions-table", TABLE_NAMES.sessions, "identityhash", { ttl: { attributeName: "expiresAt", enabled: true } });
+    samlTable(this, "assertions-table", TABLE_NAMES.assertions, "assertionId", { ttl: { attributeName: "expiresAt", enabled: true } });
 
     if (props.isPrimary) {
       // Account-global resources, declared once: a scope of their own, so that they are easy to
       // tell apart from what every region has.
       const account = new Construct(this, PRIMARY_ONLY_SCOPE);
-      this.globalTables(account, props);
+      this.auditTable(account, props);
       this.federation(account, props);
       new LoginSite(account, "login-site", {
         bucket: props.loginSiteBucket,
@@ -121,12 +134,14 @@ export class SamlFederation extends Construct {
         SESSIONS_TABLE: TABLE_NAMES.sessions,
         USERS_TABLE: TABLE_NAMES.users,
         ASSERTIONS_TABLE: TABLE_NAMES.assertions,
+        AUTHORITY_REGION: props.authorityRegion,
         LOGIN_PAGE_URL: this.loginPageUrl,
         ...jwt,
       },
       policyStatements: [
-        { sid: "ParkCredentials", actions: ["dynamodb:PutItem", "dynamodb:DeleteItem"], resources: [tableArn(TABLE_NAMES.sessions)] },
-        { sid: "AuditAndReplay", actions: ["dynamodb:PutItem"], resources: [tableArn(TABLE_NAMES.users), tableArn(TABLE_NAMES.assertions)] },
+        { sid: "ParkCredentials", actions: ["dynamodb:PutItem", "dynamodb:DeleteItem"], resources: [authorityTableArn(TABLE_NAMES.sessions)] },
+        { sid: "ClaimAssertions", actions: ["dynamodb:PutItem"], resources: [authorityTableArn(TABLE_NAMES.assertions)] },
+        { sid: "Audit", actions: ["dynamodb:PutItem"], resources: [tableArn(TABLE_NAMES.users)] },
         { sid: "SignPickupTokens", actions: ["kms:Sign", "kms:DescribeKey"], resources: [key.arn] },
       ],
     });
@@ -154,26 +169,15 @@ export class SamlFederation extends Construct {
     this.routes(props);
   }
 
-  private globalTables(scope: Construct, props: SamlFederationProps): void {
+  /** The audit table: a global table, declared once with a replica in every other region. */
+  private auditTable(scope: Construct, props: SamlFederationProps): void {
     const replicas = props.regions.filter((r) => r !== props.region).map((regionName) => ({ regionName, pointInTimeRecovery: true }));
-    const table = (id: string, name: string, key: string, ttlAttribute?: string) =>
-      new DynamodbTable(scope, id, {
-        name,
-        billingMode: "PAY_PER_REQUEST",
-        hashKey: key,
-        attribute: [{ name: key, type: "S" }],
-        ...(ttlAttribute ? { ttl: { attributeName: ttlAttribute, enabled: true } } : {}),
-        serverSideEncryption: { enabled: true },
-        pointInTimeRecovery: { enabled: true },
-        // Global tables replicate through the table's stream.
-        streamEnabled: true,
-        streamViewType: "NEW_AND_OLD_IMAGES",
-        replica: replicas,
-        deletionProtectionEnabled: true,
-      });
-    table("sessions-table", TABLE_NAMES.sessions, "identityhash", "expiresAt");
-    table("users-table", TABLE_NAMES.users, "CognitoID");
-    table("assertions-table", TABLE_NAMES.assertions, "assertionId", "expiresAt");
+    samlTable(scope, "users-table", TABLE_NAMES.users, "CognitoID", {
+      // Global tables replicate through the table's stream.
+      streamEnabled: true,
+      streamViewType: "NEW_AND_OLD_IMAGES",
+      replica: replicas,
+    });
   }
 
   private federation(scope: Construct, props: SamlFederationProps): void {
@@ -262,14 +266,18 @@ export class SamlFederation extends Construct {
 
     const pickupRole = new IamRole(this, "pickup-role", {
       name: `${props.project}-saml-pickup-${region}`,
-      description: "API Gateway's role for GET /saml: DeleteItem on SAMLSessions, nothing else",
+      description: "API Gateway's role for GET /saml: DeleteItem on the authority region's SAMLSessions, nothing else",
       assumeRolePolicy: serviceTrustPolicy("apigateway.amazonaws.com"),
     });
     new IamRolePolicy(this, "pickup-role-policy", {
       name: "delete-parked-credentials",
       role: pickupRole.id,
       policy: policyDocument([
-        { sid: "PickUpOnce", actions: ["dynamodb:DeleteItem"], resources: [`arn:aws:dynamodb:${region}:${props.accountId}:table/${TABLE_NAMES.sessions}`] },
+        {
+          sid: "PickUpOnce",
+          actions: ["dynamodb:DeleteItem"],
+          resources: [`arn:aws:dynamodb:${props.authorityRegion}:${props.accountId}:table/${TABLE_NAMES.sessions}`],
+        },
       ]),
     });
     const withCors = (responses: IntegrationResponseSpec[]) =>
@@ -282,14 +290,17 @@ export class SamlFederation extends Construct {
       integration: {
         type: "AWS",
         integrationHttpMethod: "POST",
-        uri: `arn:aws:apigateway:${region}:dynamodb:action/DeleteItem`,
+        // The authority region's table, whichever region serves the pickup: one DeleteItem
+        // decides for every region.
+        uri: `arn:aws:apigateway:${props.authorityRegion}:dynamodb:action/DeleteItem`,
+        timeoutMilliseconds: PICKUP_TIMEOUT_MS,
         credentials: pickupRole.arn,
         requestParameters: { "integration.request.header.Content-Type": "'application/x-amz-json-1.0'" },
         requestTemplates: { "application/json": pickupRequest(TABLE_NAMES.sessions) },
         passthroughBehavior: "WHEN_NO_TEMPLATES",
         responses: withCors([
           { statusCode: "200", responseTemplates: { "application/json": PICKUP_RESPONSE } },
-          { statusCode: "500", selectionPattern: "4\\d{2}|5\\d{2}", responseTemplates: { "application/json": PICKUP_FAILED } },
+          { statusCode: "503", selectionPattern: "4\\d{2}|5\\d{2}", responseTemplates: { "application/json": PICKUP_FAILED } },
         ]),
       },
     });
@@ -332,4 +343,18 @@ export class SamlFederation extends Construct {
       });
     }
   }
+}
+
+/** The SAML tables' common settings: encrypted, point-in-time recovery, never deleted by accident. */
+function samlTable(scope: Construct, id: string, name: string, key: string, extra: Partial<DynamodbTableConfig>): DynamodbTable {
+  return new DynamodbTable(scope, id, {
+    name,
+    billingMode: "PAY_PER_REQUEST",
+    hashKey: key,
+    attribute: [{ name: key, type: "S" }],
+    serverSideEncryption: { enabled: true },
+    pointInTimeRecovery: { enabled: true },
+    deletionProtectionEnabled: true,
+    ...extra,
+  });
 }

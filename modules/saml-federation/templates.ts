@@ -35,7 +35,11 @@ export const PICKUP_RESPONSE = `#set($akid = $input.path('$.Attributes.AccessKey
 }
 #end`;
 
-export const PICKUP_FAILED = `{"message": "The credential store did not answer; try again.", "requestId": "$context.requestId"}`;
+/**
+ * The authority region's table did not answer (that region is down, or refused the call): nothing
+ * was handed out, and the credentials stay parked until they expire.
+ */
+export const PICKUP_FAILED = `{"message": "Sign-in is unavailable: the credential store did not answer. No credentials were handed out; sign in again later.", "requestId": "$context.requestId"}`;
 
 /**
  * GET /users (MOCK): the seed's answer. `$$` is Terraform's escape for a literal `$`: API Gateway

@@ -5,7 +5,12 @@
 //   handler in-process against dynalite and the local KMS/STS (the local cloud adds its API
 //   Gateway on top: see the local cloud's own benchmark);
 // - the schema validator: per-call time and memory growth over many calls, against the baseline
-//   the one measured before, @authenio/samlify-xmllint-wasm, on the same document in the same run.
+//   the one measured before, @authenio/samlify-xmllint-wasm, on the same document in the same run;
+// - whole logins through the local cloud (IdP form -> API Gateway -> ProcessSAML), posted to the
+//   authority region (its writes stay in the region, the path every login had before the authority
+//   region) against logins posted to the other region, whose claim and parked credentials are
+//   written across regions. Loopback has no distance: in AWS each of those two writes also pays one
+//   round trip between the regions.
 // Targets: warm p50 < 50 ms, first login < 1 s, cold init < 300 ms, no memory growth.
 import { execFileSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -18,8 +23,13 @@ import { bundleLambda } from "../../modules/nodejs-function/bundle";
 import { buildSamlResponse } from "../../local/idp/saml-response";
 import { localIdpKey, LOCAL_IDP_ENTITY_ID } from "../../local/idp/metadata";
 import { ACCOUNT, ACS_URL, AWS_AUDIENCE, PROVIDER_ARN, startSamlCloud } from "../../test/helpers/saml-cloud";
+import { samlBrowser } from "../../test/helpers/saml-browser";
+import { LocalCloud } from "../../local/cloud";
+import { loadConfig } from "../../stacks/config";
+import { synth } from "../lib/synth";
 
 const WARM_LOGINS = Number(process.env.BENCH_LOGINS ?? 200);
+const CLOUD_LOGINS = Number(process.env.BENCH_CLOUD_LOGINS ?? 100);
 const VALIDATIONS = Number(process.env.BENCH_VALIDATIONS ?? 2000);
 const BASELINE_VALIDATIONS = 20;
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
@@ -109,6 +119,35 @@ async function validator() {
   );
 }
 
+async function cloudLogins() {
+  const outdir = mkdtempSync(join(tmpdir(), "saml-bench-synth-"));
+  synth({ target: "aws", outdir });
+  const cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "saml-bench-cloud-")), port: 0 });
+  try {
+    const browser = samlBrowser(cloud);
+    const authority = loadConfig().environments.dev.saml.authorityRegion;
+    const regions = [authority, ...Object.keys(cloud.endpoints().regions).filter((r) => r !== authority)];
+    console.log(`logins through the local cloud (API Gateway + ProcessSAML; the IdP's form prepared beforehand), ${CLOUD_LOGINS} per region after 5 warm-up logins:`);
+    for (const region of regions) {
+      const post = async () => {
+        const { form } = await browser.prepare("bob", "bob-local-password");
+        const t = performance.now();
+        const answer = await browser.post(form, region);
+        if (!answer.token) throw new Error(`login refused in ${region}: ${answer.location}`);
+        return performance.now() - t;
+      };
+      for (let i = 0; i < 5; i++) await post();
+      const samples: number[] = [];
+      for (let i = 0; i < CLOUD_LOGINS; i++) samples.push(await post());
+      const what = region === authority ? "authority region (writes in-region: the path before)" : "other region (claim and park in the authority region)";
+      console.log(`  posted to ${region}, ${what}: p50 ${ms(percentile(samples, 50))}, p99 ${ms(percentile(samples, 99))}`);
+    }
+  } finally {
+    await cloud.stop();
+  }
+}
+
 coldInit();
 await logins();
 await validator();
+await cloudLogins();

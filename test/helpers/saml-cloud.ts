@@ -95,6 +95,7 @@ export async function startSamlCloud(): Promise<SamlCloud> {
     SESSIONS_TABLE: TABLES.sessions,
     USERS_TABLE: TABLES.users,
     ASSERTIONS_TABLE: TABLES.assertions,
+    AUTHORITY_REGION: REGION,
     JWT_KEY_ID: JWT_ALIAS,
     JWT_KEY_REGIONS: `${REGION},${OTHER_REGION}`,
     JWT_ISSUER: "urn:platform:saml:process-saml",

@@ -24,6 +24,7 @@ const REASONS: Record<string, string> = {
   no_mapped_role: "your account is in no group that maps to a role here",
   signature_invalid: "the sign-in did not come from the trusted IdP",
   relay_state_invalid: "the sign-in did not start on this page",
+  authority_unavailable: "sign-in is unavailable right now (the credential store did not answer); no credentials were issued, try again later",
 };
 
 const $ = (id: string) => document.getElementById(id)!;
@@ -79,7 +80,9 @@ async function pickUp(config: PageConfig, token: string) {
     headers: { Authorization: token, "X-Identity-Id": login.identityId, "X-Relay-Code": login.code },
   }).catch(() => undefined);
   if (!response?.ok) {
-    return say(response?.status === 404 ? "These credentials were picked up already: sign in again." : "Could not pick up your credentials: sign in again.", "error");
+    const unavailable = "Sign-in is unavailable right now (the credential store did not answer): sign in again later.";
+    const reasons: Record<number, string> = { 404: "These credentials were picked up already: sign in again.", 503: unavailable, 504: unavailable };
+    return say(reasons[response?.status ?? 0] ?? "Could not pick up your credentials: sign in again.", "error");
   }
   credentials = (await response.json()) as Credentials;
   $("credentials").textContent = `Access key ${credentials.AccessKeyId}, valid until ${new Date(credentials.Expiration).toLocaleString()}.`;

@@ -25,6 +25,7 @@ export type RefusalReason =
   | "no_mapped_role"
   | "sts_refused"
   | "session_conflict"
+  | "authority_unavailable"
   | "internal_error";
 
 export class SamlRefusal extends Error {

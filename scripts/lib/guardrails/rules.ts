@@ -3,6 +3,7 @@
 import type { TerraformJson } from "../synthesized";
 import { listOf, statementsOf } from "./policy-document";
 import { MIN_TOKEN_LIFETIME_ENV as TOKEN_LIFETIME_ENV } from "../../../modules/rest-api";
+import { burstViolations } from "./burst-capacity";
 
 type Resource = Record<string, any>;
 
@@ -150,6 +151,12 @@ export const RULES: Rule[] = [
       if (Number.isNaN(lifetime)) return `caches results for ${ttl} s but its Lambda declares no ${TOKEN_LIFETIME_ENV}`;
       return ttl > lifetime ? `caches results for ${ttl} s, longer than the ${lifetime} s the token lives` : undefined;
     }),
+  },
+  {
+    id: "burst-within-concurrency",
+    description: "no route admits a larger burst (stage throttle, usage plans) than the reserved concurrency of the Lambda behind it",
+    fix: "raise the function's reserved concurrency to at least the admitted burst, or lower the stage or usage plan burst",
+    check: (stack) => burstViolations(stack).map((v) => violation(v.type, v.id, v.resource, v.message)),
   },
   {
     id: "scp-size",
