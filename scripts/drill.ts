@@ -32,11 +32,9 @@ export async function setHealthStatus(endpoints: LocalEndpoints, region: string,
 
 /** Sets some environment variables of a function in the running local cloud, keeping the others. */
 export async function setFunctionVariables(endpoints: LocalEndpoints, region: string, functionName: string, changes: Record<string, string>): Promise<void> {
-  const lambda = new LambdaClient({
-    region,
-    endpoint: endpoints.services.lambda,
-    credentials: { accessKeyId: "local-operator", secretAccessKey: "local-operator" },
-  });
+  // As the account's administrator (endpoints.json lists its key pair).
+  const { accessKeyId, secretAccessKey } = endpoints.credentials[endpoints.regions[region].accountId];
+  const lambda = new LambdaClient({ region, endpoint: endpoints.services.lambda, credentials: { accessKeyId, secretAccessKey } });
   try {
     // UpdateFunctionConfiguration replaces every variable: keep the others, as the console does.
     const current = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));

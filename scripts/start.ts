@@ -73,6 +73,9 @@ async function main() {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  // Every region and account runs in this process: a stray failure is logged, and the rest keeps serving.
+  process.on("unhandledRejection", (reason) => console.error(`local cloud: unhandled rejection (kept running): ${(reason as Error)?.stack ?? String(reason)}`));
+  process.on("uncaughtException", (error) => console.error(`local cloud: uncaught exception (kept running): ${error.stack ?? String(error)}`));
 }
 
 main().catch((error: Error & { code?: string }) => {

@@ -1,20 +1,29 @@
-// Global tables in the local cloud's DynamoDB: two regions' fronts over dynalite, replication after
-// the configured lag, last writer wins, and no replication of writes that changed nothing.
+// Global tables in the local cloud's DynamoDB: two regions' dynalite backends behind the edge's
+// DynamoDB API, replication after the configured lag, last writer wins, and no replication of
+// writes that changed nothing.
 import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoCoordinator, startDynamoRegion, type RunningDynamoRegion } from "../local/dynamodb/front";
+import { DynamoDbApi } from "../local/dynamodb/api";
+import { DynamoBackend } from "../local/dynamodb/backend";
+import { DynamoCoordinator } from "../local/dynamodb/coordinator";
+import { privateSocketDir } from "../local/lib/backend-socket";
+import { startTestEdge, type TestEdge } from "./helpers/test-edge";
 
 const TABLE = "Sessions";
 const LAG_MS = 150;
 const coordinator = new DynamoCoordinator(LAG_MS);
-const regions: Record<string, RunningDynamoRegion> = {};
-/** Clients of the fronts, as Lambdas and API Gateway integrations use them. */
+const sockets = privateSocketDir();
+const regions: Record<string, DynamoBackend> = {};
+let edge: TestEdge;
+/** Clients through the edge, as Lambdas and API Gateway integrations reach DynamoDB. */
 const clients: Record<string, DynamoDBClient> = {};
 
 beforeAll(async () => {
+  edge = await startTestEdge({ accountId: "111111111111", services: () => ({ dynamodb: new DynamoDbApi((region) => regions[region], coordinator) }) });
   for (const region of ["us-east-1", "us-west-2"]) {
-    regions[region] = await startDynamoRegion({ region, coordinator });
-    clients[region] = new DynamoDBClient({ region, endpoint: regions[region].endpoint, credentials: { accessKeyId: "TEST", secretAccessKey: "test" } });
+    regions[region] = await DynamoBackend.start({ region, socketDir: sockets.dir });
+    coordinator.addRegion(regions[region]);
+    clients[region] = new DynamoDBClient({ region, endpoint: edge.url, credentials: edge.admin });
     await regions[region].client.send(
       new CreateTableCommand({
         TableName: TABLE,
@@ -29,7 +38,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   coordinator.stop();
+  await edge.stop();
   for (const region of Object.values(regions)) await region.stop();
+  sockets.remove();
 });
 
 const put = (region: string, id: string, value: string) =>

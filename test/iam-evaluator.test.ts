@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { evaluate, PolicyEvaluationError, type PolicyDocument } from "../local/iam/evaluator";
+import { accessDeniedMessage, evaluate, PolicyEvaluationError, type PolicyDocument } from "../local/iam/evaluator";
 
 const FULL_ACCESS: PolicyDocument = { Statement: { Effect: "Allow", Action: "*", Resource: "*" } };
 // The shape of the seed's allow-list SCP: only the listed services are usable.
@@ -15,21 +15,21 @@ describe("IAM policy evaluation", () => {
     expect(evaluate({ action: "dynamodb:PutItem", resource: TABLE }, { identityPolicies: [policy] }).decision).toBe("Allow");
     expect(evaluate({ action: "DynamoDB:putitem", resource: TABLE }, { identityPolicies: [policy] }).decision).toBe("Allow");
     const other = evaluate({ action: "dynamodb:DeleteItem", resource: TABLE }, { identityPolicies: [policy] });
-    expect(other).toEqual({ decision: "ImplicitDeny", reason: `no policy allows dynamodb:DeleteItem on ${TABLE}` });
+    expect(other).toEqual({ decision: "ImplicitDeny", reason: `no policy allows dynamodb:DeleteItem on ${TABLE}`, policyType: "identity-based policy" });
     expect(evaluate({ action: "dynamodb:PutItem", resource: `${TABLE}/index/x` }, { identityPolicies: [policy] }).decision).toBe("ImplicitDeny");
   });
 
   it("lets an explicit deny win over any allow, naming the statement", () => {
     const deny: PolicyDocument = { Statement: { Sid: "NoDeletes", Effect: "Deny", Action: "dynamodb:Delete*", Resource: "*" } };
     const result = evaluate({ action: "dynamodb:DeleteItem", resource: TABLE }, { identityPolicies: [FULL_ACCESS, deny] });
-    expect(result).toEqual({ decision: "ExplicitDeny", reason: 'explicitly denied by identity policy statement "NoDeletes"' });
+    expect(result).toEqual({ decision: "ExplicitDeny", reason: 'explicitly denied by identity policy statement "NoDeletes"', policyType: "identity-based policy" });
   });
 
   it("requires an allowing SCP at every level between the root and the account", () => {
     const request = { action: "kinesis:PutRecord", resource: "arn:aws:kinesis:us-east-1:111111111111:stream/x" };
     expect(evaluate(request, { identityPolicies: [FULL_ACCESS], serviceControlPolicies: [[FULL_ACCESS], [FULL_ACCESS]] }).decision).toBe("Allow");
     const blocked = evaluate(request, { identityPolicies: [FULL_ACCESS], serviceControlPolicies: [[FULL_ACCESS], [ALLOW_LIST]] });
-    expect(blocked).toEqual({ decision: "ImplicitDeny", reason: "no service control policy at level 1 allows kinesis:PutRecord" });
+    expect(blocked).toEqual({ decision: "ImplicitDeny", reason: "no service control policy at level 1 allows kinesis:PutRecord", policyType: "service control policy" });
     // An SCP never grants: the identity policy must still allow.
     expect(evaluate({ action: "s3:GetObject", resource: "arn:aws:s3:::b/k" }, { serviceControlPolicies: [[ALLOW_LIST]] }).decision).toBe("ImplicitDeny");
   });
@@ -62,15 +62,47 @@ describe("IAM policy evaluation", () => {
     expect(evaluate(request("https://api.example.com/saml", `${provider}2`), { resourcePolicies: [trust] }).decision).toBe("ImplicitDeny");
   });
 
-  it("matches an account principal to every role in that account", () => {
+  // IAM User Guide, "AWS JSON policy elements: Principal" (AWS account principals): naming an
+  // account in a resource-based policy delegates to it; the account's identity-based policies must
+  // still allow the principal. "Cross-account policy evaluation logic": across accounts both must.
+  it("lets an account principal delegate to the account's identity policies, and requires both across accounts", () => {
     const trust: PolicyDocument = { Statement: { Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:root" }, Action: "sts:AssumeRole" } };
+    const canAssume: PolicyDocument = { Statement: { Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" } };
     const request = (account: string) => ({
       action: "sts:AssumeRole",
       resource: "arn:aws:iam::111111111111:role/deploy",
       principal: { type: "AWS" as const, id: `arn:aws:iam::${account}:role/ci` },
     });
-    expect(evaluate(request("111111111111"), { resourcePolicies: [trust] }).decision).toBe("Allow");
-    expect(evaluate(request("222222222222"), { resourcePolicies: [trust] }).decision).toBe("ImplicitDeny");
+    const trustPolicy = { resourcePolicies: [trust], resourcePolicyRequired: true, resourceAccount: "111111111111" };
+    expect(evaluate(request("111111111111"), trustPolicy)).toMatchObject({ decision: "ImplicitDeny", policyType: "identity-based policy" });
+    expect(evaluate(request("111111111111"), { ...trustPolicy, identityPolicies: [canAssume] }).decision).toBe("Allow");
+    expect(evaluate(request("222222222222"), { ...trustPolicy, identityPolicies: [canAssume] })).toMatchObject({ decision: "ImplicitDeny", policyType: "resource-based policy" });
+  });
+
+  // IAM User Guide, "Policy evaluation logic" (same account): a resource-based policy that names the
+  // principal allows on its own; one that names only the account does not. A role named in a
+  // resource-based policy covers its sessions.
+  it("allows through a resource policy naming the principal or its role, not one naming only the account", () => {
+    const table = "arn:aws:dynamodb:us-east-1:111111111111:table/T";
+    const session = { type: "AWS" as const, id: "arn:aws:sts::111111111111:assumed-role/reader/fn" };
+    const naming = (principal: string): PolicyDocument => ({ Statement: { Effect: "Allow", Principal: { AWS: principal }, Action: "dynamodb:GetItem", Resource: table } });
+    const get = (policy: PolicyDocument) => evaluate({ action: "dynamodb:GetItem", resource: table, principal: session }, { resourcePolicies: [policy] }).decision;
+    expect(get(naming("arn:aws:iam::111111111111:role/reader"))).toBe("Allow");
+    expect(get(naming(session.id))).toBe("Allow");
+    expect(get(naming("arn:aws:iam::111111111111:root"))).toBe("ImplicitDeny");
+    expect(get(naming("111111111111"))).toBe("ImplicitDeny");
+  });
+
+  it("writes AWS's access-denied messages", () => {
+    const who = "arn:aws:sts::111111111111:assumed-role/r/s";
+    const none = evaluate({ action: "dynamodb:PutItem", resource: TABLE }, { identityPolicies: [] });
+    expect(accessDeniedMessage(who, "dynamodb:PutItem", TABLE, none)).toBe(
+      `User: ${who} is not authorized to perform: dynamodb:PutItem on resource: ${TABLE} because no identity-based policy allows the dynamodb:PutItem action`,
+    );
+    const scp = evaluate({ action: "dynamodb:PutItem", resource: TABLE }, { identityPolicies: [FULL_ACCESS], serviceControlPolicies: [[{ Statement: { Effect: "Deny", Action: "*", Resource: "*" } }]] });
+    expect(accessDeniedMessage(who, "dynamodb:PutItem", TABLE, scp)).toBe(
+      `User: ${who} is not authorized to perform: dynamodb:PutItem on resource: ${TABLE} with an explicit deny in a service control policy`,
+    );
   });
 
   it("supports the condition operators the platform's policies use", () => {

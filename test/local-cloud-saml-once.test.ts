@@ -93,18 +93,14 @@ describe("while the authority region is down", () => {
     const parkedBefore = await browser.login("bob", "bob-local-password", OTHER);
     expect(parkedBefore.token).toBeDefined();
     const endpoints = cloud.endpoints();
+    let refusedIdentity = "";
     await setRegionOutage(endpoints, AUTHORITY, "start");
     try {
       const sessionsBefore = federatedSessions();
       const refused = await browser.login("bob", "bob-local-password", OTHER);
       expect(refused).toMatchObject({ status: 302, error: "authority_unavailable", token: undefined });
       expect(federatedSessions()).toBe(sessionsBefore);
-      for (const region of [AUTHORITY, OTHER]) {
-        const item = await cloud
-          .dynamodbClient(region)
-          .send(new GetItemCommand({ TableName: "SAMLSessions", Key: { identityhash: { S: sha256(refused.identityId) } }, ConsistentRead: true }));
-        expect(item.Item, `SAMLSessions in ${region}`).toBeUndefined();
-      }
+      refusedIdentity = refused.identityId;
       // The refusal is audited where the login landed.
       const audit = await cloud.dynamodbClient(OTHER).send(new ScanCommand({ TableName: "SAMLUsers" }));
       expect(audit.Items?.some((row) => row.identityhash?.S === sha256(refused.identityId) && row.reason?.S === "authority_unavailable")).toBe(true);
@@ -118,7 +114,14 @@ describe("while the authority region is down", () => {
     } finally {
       await setRegionOutage(endpoints, AUTHORITY, "end");
     }
-    // Back up: the credentials parked before the outage are still there, once.
+    // Back up: nothing was parked for the refused login, in either region...
+    for (const region of [AUTHORITY, OTHER]) {
+      const item = await cloud
+        .dynamodbClient(region)
+        .send(new GetItemCommand({ TableName: "SAMLSessions", Key: { identityhash: { S: sha256(refusedIdentity) } }, ConsistentRead: true }));
+      expect(item.Item, `SAMLSessions in ${region}`).toBeUndefined();
+    }
+    // ...and the credentials parked before the outage are still there, once.
     expect((await browser.pickup(parkedBefore, OTHER)).status).toBe(200);
     expect((await browser.pickup(parkedBefore, AUTHORITY)).status).toBe(404);
   }, 60_000);

@@ -9,16 +9,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { insightWeatherDocument, isoDate, photoId, photoJpeg, remsWeatherDocument } from "../local/nasa/fixtures";
 import { startNasaFixtureServer, type RunningNasaFixture } from "../local/nasa/server";
-import { startS3Server, type RunningS3Server } from "../local/s3/server";
+import { S3Api } from "../local/s3/api";
 import { S3State } from "../local/s3/state";
-import { startSsmServer } from "../local/ssm/server";
-import { SsmState } from "../local/ssm/state";
+import { ssmApi } from "../local/ssm/api";
+import { startTestEdge, type TestEdge } from "./helpers/test-edge";
 import { encodeBmp565 } from "../lambdas/lib/bmp";
 import { decodeJpeg, letterbox } from "../lambdas/fetch-mars-data/image";
 
 const REGION = "us-east-1";
-const credentials = { accessKeyId: "AKIDFETCHMARS", secretAccessKey: "fetch-mars-secret" };
-const lookup = (id: string) => (id === credentials.accessKeyId ? { secretAccessKey: credentials.secretAccessKey } : undefined);
 const NASA_KEY = "nasa-test-key-0123456789";
 const PARAMETER = "/platform/mars-display/nasa-api-key";
 const FIRMWARE = join(__dirname, "..", "firmware");
@@ -28,8 +26,7 @@ type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: numbe
 const context = { awsRequestId: "req-mars", functionName: "platform-fetch-mars-data", invokedFunctionArn: `arn:aws:lambda:${REGION}:111111111111:function:platform-fetch-mars-data`, getRemainingTimeInMillis: () => 25_000 };
 
 let nasa: RunningNasaFixture;
-let s3: RunningS3Server;
-let ssm: { endpoint: string; stop(): Promise<void> };
+let edge: TestEdge;
 const state = new S3State();
 let handler: Handler;
 let bucketCount = 0;
@@ -62,16 +59,14 @@ function setEnvironment(overrides: Record<string, string> = {}) {
 
 beforeAll(async () => {
   nasa = await startNasaFixtureServer({ apiKey: NASA_KEY, slowMs: 20_000 });
-  s3 = await startS3Server({ state, credentials: lookup });
-  const parameters = new SsmState("111111111111");
-  parameters.putParameter(REGION, { name: PARAMETER, type: "SecureString", value: NASA_KEY });
-  ssm = await startSsmServer({ state: parameters, credentials: lookup });
+  edge = await startTestEdge({ accountId: "111111111111", services: (accounts) => ({ s3: new S3Api(state), ssm: ssmApi((id) => accounts.get(id).ssm) }) });
+  edge.account.ssm.putParameter(REGION, { name: PARAMETER, type: "SecureString", value: NASA_KEY });
   Object.assign(process.env, {
     AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ENDPOINT_URL_SSM: ssm.endpoint,
+    AWS_ACCESS_KEY_ID: edge.admin.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: edge.admin.secretAccessKey,
+    AWS_ENDPOINT_URL_S3: edge.url,
+    AWS_ENDPOINT_URL_SSM: edge.url,
   });
   setEnvironment();
   vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
@@ -82,7 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   vi.restoreAllMocks();
-  await Promise.all([nasa.stop(), s3.stop(), ssm.stop()]);
+  await Promise.all([nasa.stop(), edge.stop()]);
 });
 
 beforeEach(() => {
@@ -120,7 +115,7 @@ describe("FetchMarsData", () => {
 
     const latestId = photoId(yesterday, 2);
     const url = new URL(json.image_url);
-    expect(url.origin + url.pathname).toBe(`${s3.endpoint}/${process.env.MARS_BUCKET}/images/curiosity/${latestId}.bmp`);
+    expect(url.origin + url.pathname).toBe(`${edge.url}/${process.env.MARS_BUCKET}/images/curiosity/${latestId}.bmp`);
     expect(url.searchParams.get("X-Amz-Expires")).toBe("900");
     const download = await fetch(json.image_url);
     expect(download.status).toBe(200);

@@ -45,7 +45,7 @@ describe.each(REGIONAL)("%s: mars-display", (stackName) => {
 
   it("runs FetchMarsData with configuration only in its environment: the NASA key stays in SSM", () => {
     const { resource } = fn();
-    expect(resource).toMatchObject({ runtime: "nodejs22.x", architectures: ["arm64"], timeout: 25, memory_size: 1024, reserved_concurrent_executions: 2, tracing_config: { mode: "Active" } });
+    expect(resource).toMatchObject({ runtime: "nodejs22.x", architectures: ["arm64"], timeout: 25, memory_size: 1024, reserved_concurrent_executions: "${local.environment.mars.reservedConcurrency}", tracing_config: { mode: "Active" } });
     const env = resource.environment.variables as Record<string, string>;
     expect(env).toMatchObject({
       MARS_BUCKET: `\${${bucket().address}.bucket}`,

@@ -18,11 +18,10 @@ import {
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startS3Server, type RunningS3Server, type S3Authorizer } from "../local/s3/server";
+import { ADMIN_USER } from "../local/cloud/accounts";
+import { S3Api } from "../local/s3/api";
 import { S3State } from "../local/s3/state";
-
-const credentials = { accessKeyId: "AKIDLOCAL", secretAccessKey: "local-secret" };
-const lookup = (id: string) => (id === credentials.accessKeyId ? { secretAccessKey: credentials.secretAccessKey } : undefined);
+import { startTestEdge, type TestEdge } from "./helpers/test-edge";
 
 async function failure(promise: Promise<unknown>): Promise<S3ServiceException> {
   try {
@@ -36,20 +35,32 @@ async function failure(promise: Promise<unknown>): Promise<S3ServiceException> {
 describe("S3 emulator over the wire", () => {
   const state = new S3State();
   let clock = () => new Date();
-  let denied: Set<string>;
-  const authorize: S3Authorizer = (_principal, action, resource) => !denied.has(`${action} ${resource}`);
-  let server: RunningS3Server;
+  let edge: TestEdge;
+  let credentials: { accessKeyId: string; secretAccessKey: string };
+  let server: { endpoint: string };
   let s3: S3Client;
+  /** Denies the administrator `action` on `resource` (an attached managed policy), for the duration of `run`. */
+  async function denying(denials: [string, string][], run: () => Promise<void>) {
+    const arn = "arn:aws:iam::111111111111:policy/test-denials";
+    edge.account.iam.createPolicy(arn, JSON.stringify({ Statement: denials.map(([action, resource]) => ({ Effect: "Deny", Action: action, Resource: resource })) }));
+    edge.account.iam.attachUserPolicy(ADMIN_USER, arn);
+    try {
+      await run();
+    } finally {
+      edge.account.iam.detachUserPolicy(ADMIN_USER, arn);
+    }
+  }
 
   beforeAll(async () => {
-    denied = new Set();
-    server = await startS3Server({ state, credentials: lookup, authorize, now: () => clock(), maxObjectBytes: 1024 * 1024 });
+    edge = await startTestEdge({ accountId: "111111111111", services: () => ({ s3: new S3Api(state, 1024 * 1024) }), now: () => clock() });
+    credentials = edge.admin;
+    server = { endpoint: edge.url };
     s3 = new S3Client({ region: "us-east-1", endpoint: server.endpoint, credentials });
     state.createBucket("mars-images", "us-east-1");
     state.putPublicAccessBlock("mars-images", { blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true });
     state.putBucketEncryption("mars-images", { algorithm: "aws:kms", bucketKeyEnabled: true });
   });
-  afterAll(() => server.stop());
+  afterAll(() => edge.stop());
 
   it("puts, heads, gets and deletes an object with the SDK (path-style on an IP endpoint)", async () => {
     const body = Buffer.from("BM fake bitmap bytes");
@@ -159,17 +170,20 @@ describe("S3 emulator over the wire", () => {
     expect(() => state.headObject("mars-images", "huge.bin")).toThrow(/does not exist/);
   });
 
-  it("asks the authorizer, and hides a missing key behind 403 when ListBucket is not allowed", async () => {
-    denied = new Set(["s3:PutObject arn:aws:s3:::mars-images/state/last-good.json", "s3:ListBucket arn:aws:s3:::mars-images"]);
-    try {
-      const put = await failure(s3.send(new PutObjectCommand({ Bucket: "mars-images", Key: "state/last-good.json", Body: "{}" })));
-      expect(put.name).toBe("AccessDenied");
-      expect(put.message).toContain("s3:PutObject");
-      const hidden = await failure(s3.send(new HeadObjectCommand({ Bucket: "mars-images", Key: "nothing-here" })));
-      expect(hidden.$metadata.httpStatusCode).toBe(403);
-    } finally {
-      denied = new Set();
-    }
+  it("asks IAM, says only 'Access Denied' as S3 does, and hides a missing key behind 403 when ListBucket is not allowed", async () => {
+    await denying(
+      [
+        ["s3:PutObject", "arn:aws:s3:::mars-images/state/last-good.json"],
+        ["s3:ListBucket", "arn:aws:s3:::mars-images"],
+      ],
+      async () => {
+        const put = await failure(s3.send(new PutObjectCommand({ Bucket: "mars-images", Key: "state/last-good.json", Body: "{}" })));
+        expect(put.name).toBe("AccessDenied");
+        expect(put.message).toBe("Access Denied");
+        const hidden = await failure(s3.send(new HeadObjectCommand({ Bucket: "mars-images", Key: "nothing-here" })));
+        expect(hidden.$metadata.httpStatusCode).toBe(403);
+      },
+    );
   });
 
   it("creates and deletes buckets in the signing region, and refuses a mismatched location constraint", async () => {

@@ -7,29 +7,25 @@ import { join } from "node:path";
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, KMSClient, SignCommand, VerifyCommand } from "@aws-sdk/client-kms";
 import { AssumeRoleWithSAMLCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { evaluate } from "../local/iam/evaluator";
-import { IamRoles } from "../local/iam/roles";
 import { signatureWrappingVariants } from "../local/idp/attacks";
 import { attackerKey, localIdpKey, localIdpMetadataXml, LOCAL_IDP_ENTITY_ID } from "../local/idp/metadata";
 import { buildSamlResponse, type SamlResponseParams } from "../local/idp/saml-response";
 import { AWS_RELYING_PARTY, startIdp } from "../local/idp/server";
+import { kmsApi } from "../local/kms/api";
 import { KmsState } from "../local/kms/state";
-import { startKmsServer } from "../local/kms/server";
-import { CredentialRegistry } from "../local/sts/credentials";
-import { StsState, type TrustEvaluator } from "../local/sts/state";
-import { startStsServer } from "../local/sts/server";
+import { stsApi } from "../local/sts/api";
 import { ACCOUNT, ACS_URL, AWS_AUDIENCE, PROVIDER_ARN, samlTrustPolicy } from "./helpers/saml-cloud";
-
-const credentials = { accessKeyId: "AKIDLOCALTEST", secretAccessKey: "local-test-secret" };
+import { startTestEdge, type TestEdge } from "./helpers/test-edge";
 
 describe("local KMS", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "kms-"));
-  let server: { endpoint: string; stop(): Promise<void> };
-  const client = (region: string) => new KMSClient({ region, endpoint: server.endpoint, credentials, maxAttempts: 1 });
+  let edge: TestEdge;
+  const client = (region: string) => new KMSClient({ region, endpoint: edge.url, credentials: edge.admin, maxAttempts: 1 });
   beforeAll(async () => {
-    server = await startKmsServer({ state: new KmsState({ accountId: ACCOUNT, dataDir }) });
+    const state = new KmsState({ accountId: ACCOUNT, dataDir });
+    edge = await startTestEdge({ accountId: ACCOUNT, services: () => ({ kms: kmsApi(() => state) }) });
   });
-  afterAll(() => server?.stop());
+  afterAll(() => edge?.stop());
 
   it("creates an ECC_NIST_P256 signing key whose ES256 signatures verify with its public key", async () => {
     const kms = client("us-east-1");
@@ -72,9 +68,9 @@ describe("local KMS", () => {
 });
 
 describe("local STS AssumeRoleWithSAML", () => {
-  let server: { endpoint: string; stop(): Promise<void> };
-  const registry = new CredentialRegistry();
-  const sts = () => new STSClient({ region: "us-east-1", endpoint: server.endpoint, credentials, maxAttempts: 1 });
+  let edge: TestEdge;
+  // AssumeRoleWithSAML is unsigned: the SDK sends no credentials at all.
+  const sts = () => new STSClient({ region: "us-east-1", endpoint: edge.url, maxAttempts: 1, credentials: { accessKeyId: "", secretAccessKey: "" } });
   const ROLE = `arn:aws:iam::${ACCOUNT}:role/ADFS-Production`;
   const BOB: SamlResponseParams = {
     issuer: LOCAL_IDP_ENTITY_ID,
@@ -91,14 +87,14 @@ describe("local STS AssumeRoleWithSAML", () => {
   const signed = (params: Partial<SamlResponseParams> = {}) => buildSamlResponse({ ...BOB, ...params }, localIdpKey());
 
   beforeAll(async () => {
-    const roles = new IamRoles(ACCOUNT);
-    roles.createRole({ name: "ADFS-Production", assumeRolePolicy: samlTrustPolicy(), maxSessionDuration: 3600 });
-    roles.createRole({ name: "ADFS-Dev", assumeRolePolicy: samlTrustPolicy(), maxSessionDuration: 3600 });
-    const state = new StsState({ accountId: ACCOUNT, roles, evaluate: evaluate as TrustEvaluator, credentials: registry });
-    state.createSamlProvider("ADFS", localIdpMetadataXml());
-    server = await startStsServer({ state });
+    edge = await startTestEdge({
+      accountId: ACCOUNT,
+      services: (accounts) => ({ sts: stsApi((id) => accounts.find(id) && { sts: accounts.get(id).sts, roles: accounts.get(id).iam }) }),
+    });
+    for (const name of ["ADFS-Production", "ADFS-Dev"]) edge.account.iam.createRole({ name, assumeRolePolicy: samlTrustPolicy(), maxSessionDuration: 3600 });
+    edge.account.sts.createSamlProvider("ADFS", localIdpMetadataXml());
   });
-  afterAll(() => server?.stop());
+  afterAll(() => edge?.stop());
 
   it("issues credentials that the registry knows, for the role and session the assertion names", async () => {
     const result = await assume(signed(), { DurationSeconds: 1800 });
@@ -107,7 +103,7 @@ describe("local STS AssumeRoleWithSAML", () => {
     expect(result.Audience).toBe(ACS_URL);
     expect(result.Subject).toBe("EXAMPLE\\bob");
     expect(result.SubjectType).toBe("persistent");
-    const issued = registry.lookup(result.Credentials!.AccessKeyId!)!;
+    const issued = edge.account.credentials.session(result.Credentials!.AccessKeyId!)!;
     expect(issued).toMatchObject({ roleArn: ROLE, secretAccessKey: result.Credentials!.SecretAccessKey, sessionToken: result.Credentials!.SessionToken });
     expect(Math.round((issued.expiresAt.getTime() - Date.now()) / 1000)).toBeGreaterThan(1790);
   });

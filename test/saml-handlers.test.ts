@@ -96,7 +96,7 @@ describe("a login", () => {
     const identityHash = sha256(identityId);
     const parked = await cloud.item("sessions", { identityhash: identityHash });
     expect(parked).toMatchObject({ identityhash: identityHash, AccessKeyId: expect.stringMatching(/^ASIA/) });
-    const issued = cloud.credentials.lookup(parked!.AccessKeyId)!;
+    const issued = cloud.credentials.session(parked!.AccessKeyId)!;
     expect(issued.roleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/ADFS-Production`);
     expect(issued.secretAccessKey).toBe(parked!.SecretAccessKey);
     expect(issued.expiresAt.getTime() - Date.now()).toBeGreaterThan(3500_000);

@@ -336,7 +336,10 @@ describe("templates of this platform and its seeds", () => {
     const gone = render(PICKUP_RESPONSE, json({}));
     expect(gone.responseOverride.status).toBe(404);
     expect(JSON.parse(gone.output).message).toMatch(/No credentials are waiting/);
-    expect(JSON.parse(out(PICKUP_FAILED))).toEqual({ message: "The credential store did not answer; try again.", requestId: "req-1" });
+    expect(JSON.parse(out(PICKUP_FAILED))).toEqual({
+      message: "Sign-in is unavailable: the credential store did not answer. No credentials were handed out; sign in again later.",
+      requestId: "req-1",
+    });
   });
 
   it("GET /users MOCK response with ${context.identity.userAgent} (as API Gateway receives it from Terraform)", () => {

@@ -35,11 +35,10 @@ export interface ApiGatewayDependencies {
   invokeLambda(functionArn: string, event: unknown): Promise<InvokeResult>;
   /** Whether the function's resource policy lets API Gateway call it from `sourceArn`. */
   lambdaAllows(functionArn: string, sourceArn: string): Authorization;
-  /** Whether `roleArn` may `action` on `resource` (integration credentials). */
-  roleAllows(roleArn: string, action: string, resource: string): Authorization;
-  /** The ARN an AWS service action acts on, read from its request (TableName, StreamName, TopicArn, ...). */
-  resourceOfServiceCall(call: AwsServiceCall, accountId: string): string;
-  callAwsService(call: AwsServiceCall): Promise<AwsServiceResult>;
+  /** Whether API Gateway may assume an integration's role (its trust policy). */
+  roleAssumable(roleArn: string): Authorization;
+  /** Calls the AWS service as the role (signed with a session of it): the service's IAM decides. */
+  callAwsService(call: AwsServiceCall, roleArn: string): Promise<AwsServiceResult>;
   /** SigV4 check of an `AWS_IAM` request, with the credentials STS issued. */
   authenticate(request: {
     method: string;

@@ -209,35 +209,14 @@ async function awsIntegration(call: IntegrationCall, body: string, headers: Reco
   const request: AwsServiceCall = { ...service, httpMethod: call.integration.integrationHttpMethod ?? "POST", body, headers };
   const roleArn = call.integration.credentials;
   if (!roleArn) throw configError("an AWS service integration needs credentials (an IAM role)");
-  const action = `${service.service}:${service.action ?? pathAction(call.integration.integrationHttpMethod ?? "GET", service.service)}`;
-  const resource = call.deps.resourceOfServiceCall(request, call.accountId);
-  const allowed = call.deps.roleAllows(roleArn, action, resource);
-  if (!allowed.allowed) {
-    // The service refuses the role; API Gateway reports the integration as failed.
-    throw new GatewayFailure("API_CONFIGURATION_ERROR", undefined, {
-      phase: "integration",
-      error: `AccessDeniedException: ${roleArn} is not authorized to perform ${action} on ${resource}: ${allowed.reason}`,
-    });
-  }
-  const result = await call.deps.callAwsService(request);
+  // API Gateway assumes the role, then calls the service with its session: the service's IAM
+  // decides, and a refusal is the service's own answer (AccessDeniedException, 400), which the
+  // integration responses map like any other.
+  const assumable = call.deps.roleAssumable(roleArn);
+  if (!assumable.allowed) throw configError(`API Gateway does not have permission to assume the provided role ${roleArn} (${assumable.reason})`);
+  const result = await call.deps.callAwsService(request, roleArn);
   call.state.context.integration.integrationStatus = result.status;
   return { selector: String(result.status), status: result.status, headers: result.headers, body: result.body, isLambdaError: false };
-}
-
-/** The IAM action a path-style service call needs (S3 object reads and writes). */
-function pathAction(httpMethod: string, service: string): string {
-  if (service !== "s3") return "*";
-  switch (httpMethod.toUpperCase()) {
-    case "GET":
-    case "HEAD":
-      return "GetObject";
-    case "PUT":
-      return "PutObject";
-    case "DELETE":
-      return "DeleteObject";
-    default:
-      return "*";
-  }
 }
 
 /** Selection patterns are Java regexes that must match the whole selector. */

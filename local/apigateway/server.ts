@@ -3,9 +3,8 @@
 //  - the execute-api host `<api id>.execute-api.<region>.<anything>` and the stage in the path,
 //  - `/restapis/<api id>/<stage>/_user_request_/...` (any host), or
 //  - the stage in the path when the region has a single API (plain `http://127.0.0.1:<port>/prod/...`).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { closeServer, LOOPBACK } from "../lib/listen";
+import { serveHttp, type HttpRequest, type HttpResponse, type RunningHttpServer } from "../lib/http-serve";
+import { LOOPBACK } from "../lib/listen";
 import { REGION_DOWN_MESSAGE } from "../lib/outages";
 import type { ApiGatewayDependencies } from "./dependencies";
 import { GatewayFailure } from "./gateway-responses";
@@ -20,7 +19,7 @@ interface Resolved {
 }
 
 export class ApiGatewayServer {
-  private server?: Server;
+  private server?: RunningHttpServer;
   private readonly endpoints = new Map<string, StageEndpoint>();
   private readonly usage: UsagePlanEnforcer;
   port = 0;
@@ -33,18 +32,19 @@ export class ApiGatewayServer {
   }
 
   async start(port = 0): Promise<number> {
-    this.server = createServer((req, res) => void this.onRequest(req, res));
-    this.server.keepAliveTimeout = 5000;
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once("error", reject);
-      this.server!.listen(port, LOOPBACK, () => resolve());
+    this.server = await serveHttp((request) => this.onRequest(request), {
+      name: `apigateway ${this.state.region}`,
+      port,
+      maxBodyBytes: MAX_PAYLOAD_BYTES,
+      // A bug answers as API Gateway answers an internal failure.
+      onError: () => ({ status: 500, headers: { "content-type": "application/json", "x-amzn-ErrorType": "InternalServerErrorException" }, body: '{"message": "Internal server error"}' }),
     });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = this.server.port;
     return this.port;
   }
 
   stop(): Promise<void> {
-    return this.server ? closeServer(this.server) : Promise.resolve();
+    return this.server ? this.server.stop() : Promise.resolve();
   }
 
   get url(): string {
@@ -99,14 +99,9 @@ export class ApiGatewayServer {
     return { api, stageName, path: `/${rest.join("/")}` };
   }
 
-  private async onRequest(req: IncomingMessage, res: ServerResponse) {
-    const url = req.url ?? "/";
-    const q = url.indexOf("?");
-    const path = q < 0 ? url : url.slice(0, q);
-    const rawQuery = q < 0 ? "" : url.slice(q + 1);
-    const host = (req.headers.host ?? "").replace(/:\d+$/, "").toLowerCase();
-    const { body, tooLarge } = await readBody(req);
-
+  private async onRequest(req: HttpRequest): Promise<HttpResponse> {
+    const path = req.rawPath;
+    const host = String(req.headers.host ?? "").replace(/:\d+$/, "").toLowerCase();
     const headers: Record<string, string> = {};
     const multiValueHeaders: Record<string, string[]> = {};
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -115,17 +110,17 @@ export class ApiGatewayServer {
       (multiValueHeaders[name] ??= []).push(req.rawHeaders[i + 1]);
     }
     const request: ApiRequest = {
-      httpMethod: (req.method ?? "GET").toUpperCase(),
+      httpMethod: req.method,
       path: "/",
       requestPath: path,
-      rawQuery,
+      rawQuery: req.rawQuery,
       headers,
       multiValueHeaders,
-      body,
-      sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, "") ?? LOOPBACK,
+      body: req.body,
+      sourceIp: req.remoteAddress,
       domainName: host,
       protocol: `HTTP/${req.httpVersion}`,
-      tooLarge,
+      tooLarge: req.bodyTooLarge,
     };
 
     let response: ApiResponse;
@@ -145,24 +140,6 @@ export class ApiGatewayServer {
         response = { status: 500, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify({ message: failure.message })) };
       }
     }
-    response.headers["content-length"] = String(response.body.length);
-    res.writeHead(response.status, response.headers);
-    res.end(request.httpMethod === "HEAD" ? undefined : response.body);
+    return response;
   }
-}
-
-/** Reads the body, keeping at most the payload limit (the rest is drained, not stored). */
-function readBody(req: IncomingMessage): Promise<{ body: Buffer; tooLarge: boolean }> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_PAYLOAD_BYTES) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on("end", () => resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge }));
-    req.on("error", () => resolve({ body: Buffer.alloc(0), tooLarge }));
-  });
 }

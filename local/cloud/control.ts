@@ -4,51 +4,49 @@
 //   GET    /regions                  -> {"regions": [{"region": "us-east-1", "down": false}, ...]}
 //   PUT    /regions/<region>/outage  -> the region's API Gateway, Lambda and DynamoDB answer 503
 //   DELETE /regions/<region>/outage  -> the region is back; queued global-table writes replicate
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { closeServer, listenOnLoopback, LOOPBACK } from "../lib/listen";
+//   GET    /sns/deliveries[?region=] -> what SNS would have e-mailed or texted, oldest first
+import { jsonResponse, serveHttp, type HttpRequest, type HttpResponse, type RunningHttpServer } from "../lib/http-serve";
 import type { RegionOutages } from "../lib/outages";
+import type { Delivery } from "../sns/state";
 
-export interface RunningControl {
-  url: string;
-  stop(): Promise<void>;
-}
+export type RunningControl = RunningHttpServer;
 
 export interface ControlOptions {
   regions: () => string[];
   outages: RegionOutages;
+  deliveries: () => Delivery[];
   log: (line: string) => void;
   port?: number;
 }
 
-function send(res: ServerResponse, status: number, body: unknown) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function handle(options: ControlOptions, req: IncomingMessage, res: ServerResponse) {
-  const path = (req.url ?? "/").split("?")[0];
+function handle(options: ControlOptions, request: HttpRequest): HttpResponse {
+  const path = request.rawPath;
   const listing = () => ({ regions: options.regions().map((region) => ({ region, down: options.outages.isDown(region) })) });
-  if (path === "/regions" && req.method === "GET") return send(res, 200, listing());
+  if (path === "/regions" && request.method === "GET") return jsonResponse(200, listing());
+  if (path === "/sns/deliveries" && request.method === "GET") {
+    const region = new URLSearchParams(request.rawQuery).get("region");
+    const all = options.deliveries().filter((d) => !region || d.region === region);
+    return jsonResponse(200, all.sort((a, b) => a.deliveredAt.localeCompare(b.deliveredAt)));
+  }
   const outage = /^\/regions\/([a-z0-9-]+)\/outage$/.exec(path);
-  if (!outage) return send(res, 404, { code: "NotFound", message: `no control route ${req.method} ${path}: try GET /regions, PUT or DELETE /regions/<region>/outage` });
+  if (!outage) return jsonResponse(404, { code: "NotFound", message: `no control route ${request.method} ${path}: try GET /regions, PUT or DELETE /regions/<region>/outage, GET /sns/deliveries` });
   const region = outage[1];
   if (!options.regions().includes(region)) {
-    return send(res, 404, { code: "UnknownRegion", message: `region ${region} is not in this local cloud (regions: ${options.regions().join(", ")})` });
+    return jsonResponse(404, { code: "UnknownRegion", message: `region ${region} is not in this local cloud (regions: ${options.regions().join(", ")})` });
   }
-  if (req.method !== "PUT" && req.method !== "DELETE") return send(res, 405, { code: "MethodNotAllowed", message: "PUT starts an outage, DELETE ends it" });
-  const down = req.method === "PUT";
+  if (request.method !== "PUT" && request.method !== "DELETE") return jsonResponse(405, { code: "MethodNotAllowed", message: "PUT starts an outage, DELETE ends it" });
+  const down = request.method === "PUT";
   options.outages.set(region, down);
   options.log(`control: ${region} is ${down ? "down (its API Gateway, Lambda and DynamoDB answer 503)" : "back up"}`);
-  return send(res, 200, listing());
+  return jsonResponse(200, listing());
 }
 
-export async function startControl(options: ControlOptions): Promise<RunningControl> {
-  const server = createServer((req, res) => {
-    // Nothing a request carries is read but its method and path; drain the body.
-    req.resume();
-    req.on("end", () => handle(options, req, res));
+export function startControl(options: ControlOptions): Promise<RunningControl> {
+  return serveHttp((request) => handle(options, request), {
+    name: "control",
+    port: options.port,
+    maxBodyBytes: 64 * 1024,
+    log: options.log,
+    onError: (error) => jsonResponse(500, { code: "InternalError", message: (error as Error).message }),
   });
-  const port = await listenOnLoopback(server, options.port);
-  return { url: `http://${LOOPBACK}:${port}`, stop: () => closeServer(server) };
 }

@@ -4,8 +4,8 @@
 // and goes to the regional API the answer names, with the domain as Host so that the custom
 // domain and its base path mapping apply.
 import { Resolver } from "node:dns/promises";
-import { createServer, request as httpRequest } from "node:http";
-import { closeServer, listenOnLoopback, LOOPBACK } from "../lib/listen";
+import { request as httpRequest } from "node:http";
+import { jsonResponse, serveHttp, type HttpRequest, type HttpResponse } from "../lib/http-serve";
 
 const REGION_OF_API_HOST = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/;
 
@@ -29,30 +29,35 @@ export async function startPlatformDomain(options: PlatformDomainOptions): Promi
   const resolver = new Resolver({ timeout: 2000, tries: 1 });
   resolver.setServers([options.dnsServer]);
 
-  const server = createServer((request, response) => {
-    const fail = (status: number, message: string) => {
-      response.writeHead(status, { "content-type": "application/json", "access-control-allow-origin": "*" });
-      response.end(JSON.stringify({ message }));
-    };
-    resolver
-      .resolveCname(options.domain)
-      .then(([apiHost]) => {
-        const region = REGION_OF_API_HOST.exec(apiHost ?? "")?.[1];
-        const gateway = region ? options.gatewayOf(region) : undefined;
-        if (!gateway) return fail(502, `${options.domain} resolves to ${apiHost}, which is no regional API of the local cloud`);
-        const upstream = httpRequest(
-          new URL(request.url ?? "/", gateway),
-          { method: request.method, headers: { ...request.headers, host: options.domain } },
-          (answer) => {
-            response.writeHead(answer.statusCode ?? 502, { ...answer.headers, "x-local-cloud-region": region! });
-            answer.pipe(response);
-          },
-        );
-        upstream.on("error", (error) => fail(502, `the API of ${region} did not answer: ${error.message}`));
-        request.pipe(upstream);
-      })
-      .catch((error: Error) => fail(502, `${options.domain} does not resolve: ${error.message}`));
-  });
-  const port = await listenOnLoopback(server, options.port);
-  return { url: `http://${LOOPBACK}:${port}`, domain: options.domain, stop: () => closeServer(server) };
+  const fail = (status: number, message: string) => jsonResponse(status, { message }, "application/json", { "access-control-allow-origin": "*" });
+  const forward = (request: HttpRequest, gateway: string, region: string) =>
+    new Promise<HttpResponse>((resolve) => {
+      const upstream = httpRequest(new URL(request.url, gateway), { method: request.method, headers: { ...request.headers, host: options.domain } }, (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on("data", (c: Buffer) => chunks.push(c));
+        answer.on("end", () => {
+          const headers = Object.fromEntries(Object.entries(answer.headers).filter(([n]) => !["content-length", "connection", "transfer-encoding"].includes(n)).map(([n, v]) => [n, v as string | string[]]));
+          resolve({ status: answer.statusCode ?? 502, headers: { ...headers, "x-local-cloud-region": region }, body: Buffer.concat(chunks) });
+        });
+        answer.on("error", (error) => resolve(fail(502, `the API of ${region} broke off: ${error.message}`)));
+      });
+      upstream.on("error", (error) => resolve(fail(502, `the API of ${region} did not answer: ${error.message}`)));
+      upstream.end(request.body);
+    });
+  const server = await serveHttp(
+    async (request) => {
+      let apiHost: string | undefined;
+      try {
+        [apiHost] = await resolver.resolveCname(options.domain);
+      } catch (error) {
+        return fail(502, `${options.domain} does not resolve: ${(error as Error).message}`);
+      }
+      const region = REGION_OF_API_HOST.exec(apiHost ?? "")?.[1];
+      const gateway = region ? options.gatewayOf(region) : undefined;
+      if (!gateway) return fail(502, `${options.domain} resolves to ${apiHost}, which is no regional API of the local cloud`);
+      return forward(request, gateway, region!);
+    },
+    { name: "platform domain", port: options.port, onError: (error) => fail(500, (error as Error).message) },
+  );
+  return { url: server.url, domain: options.domain, stop: () => server.stop() };
 }

@@ -1,10 +1,11 @@
-// The emulated services of one region (and the account-global ones it shares), as resource
-// handlers and the API Gateway integration see them.
+// What a stack's resources are created in: the services of its region, in its account, as the
+// deployer's resource handlers see them.
 import type { ApiGatewayState } from "../apigateway/state";
-import type { DynamoCoordinator, DynamoRegion } from "../dynamodb/front";
+import type { DynamoCoordinator, DynamoRegion } from "../dynamodb/coordinator";
 import type { Schedules } from "../events/schedules";
 import type { SnsState } from "../sns/state";
-import type { IamRoles } from "../iam/roles";
+import type { IamIdentities } from "../iam/identities";
+import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import type { LambdaService } from "../lambda/service";
 import type { LogGroups } from "../logs/state";
 import type { Route53State } from "../route53/state";
@@ -13,42 +14,37 @@ import type { S3State } from "../s3/state";
 import type { SsmState } from "../ssm/state";
 import type { StsState } from "../sts/state";
 
-/** A running emulator reachable over HTTP on loopback. */
-export interface Endpoint {
-  endpoint: string;
+export interface KinesisMappingRequest {
+  functionArn: string;
+  streamArn: string;
+  batchSize: number;
+  startingPosition: "LATEST" | "TRIM_HORIZON";
+  maximumRetryAttempts: number;
+  roleArn: string;
+  enabled: boolean;
 }
 
-/** The services of one region, shared by every account deploying there. */
-export interface RegionScopedServices {
+export interface RegionServices {
   region: string;
+  accountId: string;
   apigateway: ApiGatewayState;
   lambda: LambdaService;
+  /** The account's log groups in the region. */
   logs: LogGroups;
   dynamodb: DynamoRegion & { coordinator: DynamoCoordinator };
-  kinesis: Endpoint;
+  kinesis: { client: KinesisClient };
+  /** The account's topics in the region. */
   sns: SnsState;
+  /** The account's scheduled rules in the region. */
   events: Schedules;
   /** Starts polling a stream for a function; resolves with the mapping's UUID. */
-  startKinesisMapping(mapping: {
-    functionArn: string;
-    streamArn: string;
-    batchSize: number;
-    startingPosition: "LATEST" | "TRIM_HORIZON";
-    maximumRetryAttempts: number;
-    roleArn: string;
-    enabled: boolean;
-  }): Promise<string>;
+  startKinesisMapping(mapping: KinesisMappingRequest): Promise<string>;
   /** Global */
   route53: Route53State;
   /** Global (bucket names are) */
   s3: S3State;
-}
-
-/** What a stack's resources are created in: its region's services and its account's. */
-export interface RegionServices extends RegionScopedServices {
-  accountId: string;
   /** Global to the account */
-  iam: IamRoles;
+  iam: IamIdentities;
   sts: StsState;
   /** Keys and parameters of the account, kept per region inside */
   kms: KmsState;

@@ -16,6 +16,7 @@ export interface ScheduleRuntime {
   timeScale: number;
   now(): number;
   invoke(functionArn: string, event: unknown, ruleArn: string): Promise<void>;
+  log(line: string): void;
 }
 
 const UNIT_MS: Record<string, number> = { minute: 60_000, minutes: 60_000, hour: 3_600_000, hours: 3_600_000, day: 86_400_000, days: 86_400_000 };
@@ -75,7 +76,13 @@ export class Schedules {
       detail: {},
     };
     for (const target of rule.targets) {
-      await this.runtime.invoke(target.arn, target.input ? JSON.parse(target.input) : event, rule.arn);
+      // A throttled or failing target is logged and tried again at the next tick; one target's
+      // trouble never stops the schedule (EventBridge retries and then drops the event).
+      try {
+        await this.runtime.invoke(target.arn, target.input ? JSON.parse(target.input) : event, rule.arn);
+      } catch (error) {
+        this.runtime.log(`events: ${rule.arn} -> ${target.arn}: ${(error as Error).name}: ${(error as Error).message}`);
+      }
     }
   }
 

@@ -1,8 +1,12 @@
 // AWS's documented policy evaluation logic for the policy elements this platform uses
-// ("Policy evaluation logic" in the IAM User Guide): an explicit deny anywhere wins; every level
-// of SCPs between the root and the account must allow; then a resource-based policy or an identity
-// policy must allow, and a permissions boundary, when present, must allow as well.
-// Used by the local cloud (integration roles, trust policies, SigV4 callers) and by the SCP tests.
+// ("Policy evaluation logic" and "Cross-account policy evaluation logic" in the IAM User Guide):
+// an explicit deny anywhere wins; every level of SCPs between the root and the account must allow;
+// a permissions boundary, when present, must allow; then, within one account, a resource-based
+// policy that names the principal or an identity-based policy must allow. A resource-based policy
+// that names the account (its id or `:root`) grants nothing by itself: it lets the account's
+// identity-based policies decide. Across accounts both must allow. KMS key policies and role trust
+// policies must always allow (directly, or by naming the account and then the identity policy).
+// Used by the local cloud (every signed call, integration roles, trust policies) and the SCP tests.
 
 export type Effect = "Allow" | "Deny";
 type OneOrMany<T> = T | T[];
@@ -44,14 +48,23 @@ export interface ApplicablePolicies {
   serviceControlPolicies?: PolicyDocument[][];
   resourcePolicies?: PolicyDocument[];
   permissionsBoundaries?: PolicyDocument[];
+  /** KMS key policies and role trust policies: the resource policy must allow, whatever IAM says. */
+  resourcePolicyRequired?: boolean;
+  /** The account that owns the resource, when it may differ from the principal's. */
+  resourceAccount?: string;
 }
 
 export type Decision = "Allow" | "ExplicitDeny" | "ImplicitDeny";
+
+/** The policy types AWS names in its access-denied messages. */
+export type PolicyType = "identity-based policy" | "resource-based policy" | "service control policy" | "permissions boundary";
 
 export interface EvaluationResult {
   decision: Decision;
   /** Which statement decided, or why nothing allowed: for error messages people act on. */
   reason: string;
+  /** For a denial: the policy type that denied explicitly, or that allowed nothing. */
+  policyType?: PolicyType;
 }
 
 export class PolicyEvaluationError extends Error {
@@ -59,41 +72,67 @@ export class PolicyEvaluationError extends Error {
 }
 
 export function evaluate(request: AuthorizationRequest, policies: ApplicablePolicies): EvaluationResult {
-  const groups: Array<[string, PolicyDocument[]]> = [
-    ["identity policy", policies.identityPolicies ?? []],
-    ["resource policy", policies.resourcePolicies ?? []],
-    ["permissions boundary", policies.permissionsBoundaries ?? []],
-    ...(policies.serviceControlPolicies ?? []).map((level, i): [string, PolicyDocument[]] => [`SCP (level ${i})`, level]),
+  const groups: Array<[PolicyType, PolicyDocument[], string]> = [
+    ["identity-based policy", policies.identityPolicies ?? [], "identity policy"],
+    ["resource-based policy", policies.resourcePolicies ?? [], "resource policy"],
+    ["permissions boundary", policies.permissionsBoundaries ?? [], "permissions boundary"],
+    ...(policies.serviceControlPolicies ?? []).map((level, i): [PolicyType, PolicyDocument[], string] => ["service control policy", level, `SCP (level ${i})`]),
   ];
-  for (const [kind, documents] of groups) {
-    const deny = findStatement(documents, "Deny", request);
-    if (deny) return { decision: "ExplicitDeny", reason: `explicitly denied by ${kind} statement ${describe(deny)}` };
+  for (const [policyType, documents, kind] of groups) {
+    const deny = findStatement(documents, "Deny", request, "any");
+    if (deny) return { decision: "ExplicitDeny", reason: `explicitly denied by ${kind} statement ${describe(deny)}`, policyType };
   }
 
   for (const [i, level] of (policies.serviceControlPolicies ?? []).entries()) {
-    if (!findStatement(level, "Allow", request)) {
-      return { decision: "ImplicitDeny", reason: `no service control policy at level ${i} allows ${request.action}` };
+    if (!findStatement(level, "Allow", request, "any")) {
+      return { decision: "ImplicitDeny", reason: `no service control policy at level ${i} allows ${request.action}`, policyType: "service control policy" };
     }
   }
-  if (policies.permissionsBoundaries?.length && !findStatement(policies.permissionsBoundaries, "Allow", request)) {
-    return { decision: "ImplicitDeny", reason: `the permissions boundary does not allow ${request.action}` };
+  if (policies.permissionsBoundaries?.length && !findStatement(policies.permissionsBoundaries, "Allow", request, "any")) {
+    return { decision: "ImplicitDeny", reason: `the permissions boundary does not allow ${request.action}`, policyType: "permissions boundary" };
   }
-  const allow =
-    findStatement(policies.resourcePolicies ?? [], "Allow", request) ?? findStatement(policies.identityPolicies ?? [], "Allow", request);
-  if (allow) return { decision: "Allow", reason: `allowed by statement ${describe(allow)}` };
-  return { decision: "ImplicitDeny", reason: `no policy allows ${request.action} on ${request.resource}` };
+  const resources = policies.resourcePolicies ?? [];
+  const byName = findStatement(resources, "Allow", request, "named");
+  const byAccount = byName ?? findStatement(resources, "Allow", request, "account");
+  const identity = findStatement(policies.identityPolicies ?? [], "Allow", request, "any");
+  const principalAccount = request.principal?.type === "AWS" ? accountOf(request.principal.id) : undefined;
+  const crossAccount = policies.resourceAccount !== undefined && principalAccount !== undefined && principalAccount !== policies.resourceAccount;
+  const allowed = crossAccount || policies.resourcePolicyRequired ? byName ?? (byAccount && identity) : byName ?? identity;
+  if (allowed) return { decision: "Allow", reason: `allowed by statement ${describe(allowed)}` };
+  const missing: PolicyType = (crossAccount || policies.resourcePolicyRequired) && !byAccount ? "resource-based policy" : "identity-based policy";
+  return { decision: "ImplicitDeny", reason: `no policy allows ${request.action} on ${request.resource}`, policyType: missing };
 }
 
-function findStatement(documents: PolicyDocument[], effect: Effect, request: AuthorizationRequest): PolicyStatement | undefined {
+/**
+ * AWS's access-denied message for a principal: `User: <arn> is not authorized to perform:
+ * <action> on resource: <arn> because no identity-based policy allows the <action> action`.
+ */
+export function accessDeniedMessage(principalArn: string, action: string, resource: string | undefined, result: EvaluationResult): string {
+  const onResource = resource && resource !== "*" ? ` on resource: ${resource}` : "";
+  const policyType = result.policyType ?? "identity-based policy";
+  const why = result.decision === "ExplicitDeny" ? `with an explicit deny in ${article(policyType)} ${policyType}` : `because no ${policyType} allows the ${action} action`;
+  return `User: ${principalArn} is not authorized to perform: ${action}${onResource} ${why}`;
+}
+
+const article = (word: string) => (/^[aeiou]/i.test(word) ? "an" : "a");
+const accountOf = (arn: string) => /^(?:arn:aws:(?:iam|sts)::)?(\d{12})(?::|$)/.exec(arn)?.[1];
+
+/**
+ * How a statement's Principal must match: `named` (the principal itself, its role, or `*`),
+ * `account` (only through its account), `any` (either; identity policies have no Principal).
+ */
+type PrincipalMatch = "named" | "account" | "any";
+
+function findStatement(documents: PolicyDocument[], effect: Effect, request: AuthorizationRequest, match: PrincipalMatch): PolicyStatement | undefined {
   for (const document of documents) {
     for (const statement of list(document.Statement)) {
-      if (statement.Effect === effect && statementApplies(statement, request)) return statement;
+      if (statement.Effect === effect && statementApplies(statement, request, match)) return statement;
     }
   }
   return undefined;
 }
 
-function statementApplies(statement: PolicyStatement, request: AuthorizationRequest): boolean {
+function statementApplies(statement: PolicyStatement, request: AuthorizationRequest, match: PrincipalMatch): boolean {
   const context = lowerCaseKeys(request.context ?? {});
   const actionMatches = (patterns: string[]) => patterns.some((p) => wildcardMatch(p, request.action, true));
   if (statement.Action !== undefined && !actionMatches(list(statement.Action))) return false;
@@ -104,20 +143,27 @@ function statementApplies(statement: PolicyStatement, request: AuthorizationRequ
   if (statement.Resource !== undefined && !resourceMatches(list(statement.Resource))) return false;
   if (statement.NotResource !== undefined && resourceMatches(list(statement.NotResource))) return false;
 
-  if (statement.Principal !== undefined && !principalMatches(statement.Principal, request.principal)) return false;
-  if (statement.NotPrincipal !== undefined && principalMatches(statement.NotPrincipal, request.principal)) return false;
+  if (statement.Principal !== undefined && !principalMatches(statement.Principal, request.principal, match)) return false;
+  if (statement.NotPrincipal !== undefined && principalMatches(statement.NotPrincipal, request.principal, "any")) return false;
   return conditionsHold(statement.Condition ?? {}, context);
 }
 
-function principalMatches(element: "*" | Record<string, OneOrMany<string>>, principal: Principal | undefined): boolean {
-  if (element === "*") return true;
+function principalMatches(element: "*" | Record<string, OneOrMany<string>>, principal: Principal | undefined, match: PrincipalMatch): boolean {
+  if (element === "*") return match !== "account";
   if (!principal) return false;
   return list(element[principal.type] ?? []).some((value) => {
-    if (value === "*" || value === principal.id) return true;
-    // An account (id or root ARN) as principal stands for every principal of that account.
+    const named = value === "*" || value === principal.id || value === roleOfSession(principal.id);
+    // An account (id or root ARN) stands for the account: it delegates to the account's policies.
     const account = /^(?:arn:aws:iam::)?(\d{12})(?::root)?$/.exec(value)?.[1];
-    return principal.type === "AWS" && account !== undefined && principal.id.split(":")[4] === account;
+    const ofAccount = principal.type === "AWS" && account !== undefined && accountOf(principal.id) === account;
+    return match === "named" ? named : match === "account" ? ofAccount : named || ofAccount;
   });
+}
+
+/** `arn:aws:sts::1:assumed-role/R/session` -> `arn:aws:iam::1:role/R`: a role named in a policy covers its sessions. */
+function roleOfSession(arn: string): string | undefined {
+  const m = /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(arn);
+  return m ? `arn:aws:iam::${m[1]}:role/${m[2]}` : undefined;
 }
 
 // --- conditions ---------------------------------------------------------------------------

@@ -1,10 +1,53 @@
-// Kinesis for the local cloud: kinesalite on loopback, in memory or persisted in a directory.
+// Kinesis for the local cloud: kinesalite, in memory. Inside the local cloud it listens on a
+// private Unix socket behind the edge (KinesisBackend); handler tests run it on a loopback port.
+import { join } from "node:path";
+import { KinesisClient } from "@aws-sdk/client-kinesis";
 import kinesalite from "kinesalite";
 import type { RunningEmulator } from "../dynamodb/dynalite";
+import { listenOnSocket, requestOverSocket, socketRequestHandler, type BackendAnswer } from "../lib/backend-socket";
+import type { HttpRequest } from "../lib/http-serve";
 import { closeServer, listenOnLoopback, LOOPBACK } from "../lib/listen";
 
+function server(dataDir?: string) {
+  return kinesalite({ path: dataDir, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0 });
+}
+
+/** kinesalite on a loopback port (handler tests). */
 export async function startKinesalite(options: { dataDir?: string; port?: number } = {}): Promise<RunningEmulator> {
-  const server = kinesalite({ path: options.dataDir, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0 });
-  const port = await listenOnLoopback(server, options.port);
-  return { endpoint: `http://${LOOPBACK}:${port}`, stop: () => closeServer(server) };
+  const running = server(options.dataDir);
+  const port = await listenOnLoopback(running, options.port);
+  return { endpoint: `http://${LOOPBACK}:${port}`, stop: () => closeServer(running) };
+}
+
+/** One region's Kinesis: kinesalite on a private socket, reached by the edge and the deployer. */
+export class KinesisBackend {
+  private constructor(
+    readonly region: string,
+    private readonly socketPath: string,
+    /** For the deployer, which creates streams as Terraform's provider would. */
+    readonly client: KinesisClient,
+    private readonly running: ReturnType<typeof server>,
+  ) {}
+
+  static async start(options: { region: string; socketDir: string }): Promise<KinesisBackend> {
+    const socketPath = join(options.socketDir, `kinesis-${options.region}.sock`);
+    const running = server();
+    await listenOnSocket(running, socketPath);
+    const client = new KinesisClient({
+      region: options.region,
+      endpoint: "http://kinesis.backend",
+      credentials: { accessKeyId: "LOCALBACKGROUND", secretAccessKey: "local" },
+      requestHandler: socketRequestHandler(socketPath),
+    });
+    return new KinesisBackend(options.region, socketPath, client, running);
+  }
+
+  forward(request: HttpRequest): Promise<BackendAnswer> {
+    return requestOverSocket(this.socketPath, { method: request.method, path: request.url, headers: request.headers, body: request.body });
+  }
+
+  async stop(): Promise<void> {
+    this.client.destroy();
+    await closeServer(this.running);
+  }
 }

@@ -8,6 +8,7 @@ export const kmsResources: Record<string, ResourceHandler<RegionServices>> = {
       keySpec: config.customer_master_key_spec ?? config.key_spec ?? undefined,
       keyUsage: config.key_usage ?? undefined,
       description: config.description ?? "",
+      policy: config.policy ?? undefined,
       // The same key (and key material) on every start of the local cloud.
       idempotencyToken: address,
     });

@@ -43,6 +43,8 @@ export interface CreateKeyInput {
   keyUsage?: string;
   /** `description` */
   description?: string;
+  /** `policy`: the key policy (JSON); AWS's default key policy when absent. */
+  policy?: string;
   /**
    * Makes creation idempotent: the deployer passes the Terraform address, so that a restart of
    * the local cloud finds the key (and its material) it created before instead of a new one.
@@ -53,6 +55,8 @@ export interface CreateKeyInput {
 interface StoredKey {
   metadata: KeyMetadata;
   region: string;
+  /** The key policy (JSON text). */
+  policy?: string;
   idempotencyToken?: string;
   privateKeyPem: string;
 }
@@ -120,11 +124,34 @@ export class KmsState {
     this.keys.set(metadata.Arn, {
       metadata,
       region,
+      policy: input.policy,
       idempotencyToken: input.idempotencyToken,
       privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
     });
     this.persist();
     return metadata;
+  }
+
+  /**
+   * The key policy. Without one, AWS's default key policy: the account (root) may do everything,
+   * which lets the account's IAM policies decide ("Default key policy", KMS Developer Guide).
+   */
+  keyPolicy(region: string, keyId: string): string {
+    const key = this.key(region, keyId);
+    return (
+      key.policy ??
+      JSON.stringify({
+        Version: "2012-10-17",
+        Id: "key-default-1",
+        Statement: [{ Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${this.options.accountId}:root` }, Action: "kms:*", Resource: "*" }],
+      })
+    );
+  }
+
+  /** The aliases of a key (the `kms:ResourceAliases` condition key). */
+  aliasesOf(keyArn: string): string[] {
+    const keyId = keyArn.split("/").pop();
+    return [...this.aliases.values()].filter((a) => a.TargetKeyId === keyId).map((a) => a.AliasName);
   }
 
   /** `aws_kms_alias`: `name` must start with `alias/`; `target_key_id` is a key id or ARN. */

@@ -3,7 +3,8 @@
 // environment plus what Lambda sets), the bundle loaded once, one invocation at a time, reused
 // while warm; the timeout and the memory size are enforced as Lambda enforces them.
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, type WriteStream } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import type { Writable } from "node:stream";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -71,14 +72,14 @@ interface FunctionState {
   permissions: PermissionStatement[];
   codeDir: string;
   containers: Set<Container>;
-  log: WriteStream;
+  log: Writable;
 }
 
 export interface LambdaServiceOptions {
   /** Where deployment packages are unpacked. */
   dataDir: string;
-  /** Function output goes to the function's log group. */
-  logs: LogGroups;
+  /** Function output goes to the function's log group, in the function's account. */
+  logs: (accountId: string) => LogGroups;
   /** Environment every function gets on top of its own: emulator endpoints, credentials. */
   platformEnvironment: (fn: FunctionConfig) => Record<string, string>;
   /**
@@ -111,7 +112,7 @@ export class LambdaService {
       throw new LambdaServiceError("InvalidParameterValueException", `Function already exist: ${config.name}`, 409);
     }
     const codeDir = this.unpack(config.zipPath);
-    this.functions.set(config.name, { config, codeDir, permissions: [], containers: new Set(), log: this.options.logs.stream(config.logGroupName) });
+    this.functions.set(config.name, { config, codeDir, permissions: [], containers: new Set(), log: this.options.logs(config.accountId).stream(config.logGroupName) });
   }
 
   getFunction(name: string): FunctionConfig | undefined {
@@ -128,6 +129,11 @@ export class LambdaService {
       throw new LambdaServiceError("InvalidParameterValueException", `The statement id (${statement.sid}) provided already exists.`, 409);
     }
     fn.permissions.push(statement);
+  }
+
+  /** The function's resource-based policy statements (aws_lambda_permission). */
+  permissionsOf(name: string): PermissionStatement[] {
+    return [...this.require(name).permissions];
   }
 
   /**

@@ -1,65 +1,69 @@
-// The awsJson1.1 protocol (`X-Amz-Target: <Prefix>.<Operation>`, JSON in and out) that KMS and
-// SSM speak. One endpoint serves every region: the region is the one in the request's
-// credential scope.
-import { createServer, type IncomingMessage } from "node:http";
-import { AwsServiceError, readBody, regionOfRequest, sendJson, sendJsonError } from "./aws-wire";
-import { closeServer, listenOnLoopback, LOOPBACK } from "./listen";
-import { verifySigV4, type CredentialLookup } from "./sigv4";
+// The awsJson protocol (`X-Amz-Target: <Prefix>.<Operation>`, JSON in and out) as an edge
+// service: KMS, SSM and CloudWatch Logs declare their operations (the IAM action, the resources it
+// acts on, and what it does to the state of the caller's account) and share the parsing, the
+// errors and the answers.
+import { AwsServiceError } from "./aws-wire";
+import type { HttpResponse } from "./http-serve";
+import type { EdgeCall, EdgeService, Requirement, ResourcePolicy } from "../edge/types";
 
-const CONTENT_TYPE = "application/x-amz-json-1.1";
+export interface JsonOperation<S> {
+  /** The IAM action; `<iamPrefix>:<Operation>` when absent. */
+  action?: string;
+  /** The ARNs the operation acts on; `*` when absent. */
+  resources?(state: S, region: string, input: Record<string, unknown>, call: EdgeCall): string[];
+  /** Service-specific condition keys for a resource (`kms:ResourceAliases`). */
+  context?(state: S, resource: string): Record<string, string | string[]>;
+  run(state: S, region: string, input: Record<string, unknown>, call: EdgeCall): unknown;
+}
 
-export type JsonOperation = (region: string, input: Record<string, unknown>) => unknown;
-
-export interface JsonProtocolServerOptions {
-  /** `TrentService` for KMS, `AmazonSSM` for SSM. */
+export interface JsonProtocolServiceOptions<S> {
+  /** `TrentService` for KMS, `AmazonSSM` for SSM, `Logs_20140328` for CloudWatch Logs. */
   targetPrefix: string;
   /** Named in the error for an operation the emulator lacks. */
   serviceName: string;
-  operations: Record<string, JsonOperation>;
-  /** When given, every request's SigV4 signature is verified against these credentials. */
-  credentials?: CredentialLookup;
-  port?: number;
+  iamPrefix: string;
+  version: "1.0" | "1.1";
+  /** The state of the caller's account in which the call acts. */
+  stateFor(call: EdgeCall): S;
+  operations: Record<string, JsonOperation<S>>;
+  resourcePolicy?(state: S, resource: string, call: EdgeCall): ResourcePolicy | undefined;
 }
 
-export interface RunningJsonServer {
-  endpoint: string;
-  stop(): Promise<void>;
-}
-
-async function handle(options: JsonProtocolServerOptions, request: IncomingMessage) {
-  const target = String(request.headers["x-amz-target"] ?? "");
-  const prefix = `${options.targetPrefix}.`;
-  const operation = target.startsWith(prefix) ? options.operations[target.slice(prefix.length)] : undefined;
-  if (!operation) throw new AwsServiceError("UnknownOperationException", `The local ${options.serviceName} does not implement ${target || "(no X-Amz-Target)"}`);
-  const body = await readBody(request);
-  if (options.credentials) {
-    const [path, query = ""] = (request.url ?? "/").split("?");
-    const verified = verifySigV4({ method: request.method ?? "POST", path, query, headers: request.headers, body }, options.credentials);
-    if (!verified.ok) {
-      const code = verified.code === "InvalidSignature" ? "InvalidSignatureException" : verified.code === "ExpiredToken" ? "ExpiredTokenException" : "UnrecognizedClientException";
-      throw new AwsServiceError(code, verified.message, code === "UnrecognizedClientException" ? 400 : 403);
+export function jsonProtocolService<S>(options: JsonProtocolServiceOptions<S>): EdgeService {
+  const parse = (call: EdgeCall) => {
+    const target = String(call.request.headers["x-amz-target"] ?? "");
+    const prefix = `${options.targetPrefix}.`;
+    const name = target.startsWith(prefix) ? target.slice(prefix.length) : "";
+    const operation = options.operations[name];
+    if (!operation) throw new AwsServiceError("UnknownOperationException", `The local ${options.serviceName} does not implement ${target || "(no X-Amz-Target)"}`);
+    let input: unknown;
+    try {
+      input = call.request.body.length ? JSON.parse(call.request.body.toString("utf8")) : {};
+    } catch {
+      throw new AwsServiceError("SerializationException", "Request body is not JSON");
     }
-  }
-  const region = regionOfRequest(request.headers, request.url);
-  let input: unknown;
-  try {
-    input = body.length ? JSON.parse(body.toString("utf8")) : {};
-  } catch {
-    throw new AwsServiceError("SerializationException", "Request body is not JSON");
-  }
-  if (typeof input !== "object" || input === null) throw new AwsServiceError("SerializationException", "Request body must be a JSON object");
-  return operation(region, input as Record<string, unknown>);
-}
-
-export async function startJsonProtocolServer(options: JsonProtocolServerOptions): Promise<RunningJsonServer> {
-  const server = createServer((request, response) => {
-    handle(options, request).then(
-      (result) => sendJson(response, 200, result, CONTENT_TYPE),
-      (error) => sendJsonError(response, error, CONTENT_TYPE),
-    );
-  });
-  const port = await listenOnLoopback(server, options.port);
-  return { endpoint: `http://${LOOPBACK}:${port}`, stop: () => closeServer(server) };
+    if (typeof input !== "object" || input === null || Array.isArray(input)) throw new AwsServiceError("SerializationException", "Request body must be a JSON object");
+    return { name, operation, input: input as Record<string, unknown>, state: options.stateFor(call) };
+  };
+  const contentType = `application/x-amz-json-${options.version}`;
+  return {
+    protocol: { kind: "json", version: options.version },
+    requirements(call): Requirement[] {
+      const { name, operation, input, state } = parse(call);
+      const action = operation.action ?? `${options.iamPrefix}:${name}`;
+      return (operation.resources?.(state, call.region, input, call) ?? ["*"]).map((resource) => ({
+        action,
+        resource,
+        context: resource !== "*" ? operation.context?.(state, resource) : undefined,
+      }));
+    },
+    resourcePolicy: options.resourcePolicy && ((resource, call) => options.resourcePolicy!(options.stateFor(call), resource, call)),
+    async handle(call): Promise<HttpResponse> {
+      const { operation, input, state } = parse(call);
+      const result = await operation.run(state, call.region, input, call);
+      return { status: 200, headers: { "content-type": contentType, "x-amzn-requestid": call.requestId }, body: JSON.stringify(result ?? {}) };
+    },
+  };
 }
 
 export const jsonText = (value: unknown): string => (typeof value === "string" ? value : "");

@@ -5,8 +5,7 @@
 //   GET /msl-raw-images/<id>.jpg
 //   GET /rss/api/?feed=weather&category=msl&feedtype=json     (Curiosity REMS weather)
 //   GET /insight_weather/?api_key=K&feedtype=json&ver=1.0      (InSight, retired in 2022)
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { closeServer, listenOnLoopback, LOOPBACK } from "../lib/listen";
+import { jsonResponse, serveHttp, type HttpRequest, type HttpResponse } from "../lib/http-serve";
 import { insightWeatherDocument, isoDate, photoJpeg, remsWeatherDocument, roverPhotos } from "./fixtures";
 
 export type NasaRoute = "photos" | "images" | "weather";
@@ -71,32 +70,32 @@ export async function startNasaFixtureServer(options: NasaFixtureOptions = {}): 
   const route = (path: string): NasaRoute | "unknown" =>
     PHOTOS_PATH.test(path) ? "photos" : IMAGE_PATH.test(path) ? "images" : /^\/(rss\/api|insight_weather)\/?$/.test(path) ? "weather" : "unknown";
 
-  async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const { pathname, searchParams } = new URL(request.url ?? "/", url);
+  async function answer(request: HttpRequest): Promise<HttpResponse> {
+    const { pathname, searchParams } = new URL(request.url, "http://nasa.local");
     const which = route(pathname);
     requests.push({ route: which, path: pathname, query: Object.fromEntries(searchParams) });
     if (which === "unknown" || request.method !== "GET") {
-      return sendJson(response, 404, { error: { code: "NOT_FOUND", message: `No fixture at ${request.method} ${pathname}` } });
+      return sendJson(404, { error: { code: "NOT_FOUND", message: `No fixture at ${request.method} ${pathname}` } });
     }
     const mode = modes[which];
     if (mode === "slow") await hold(slowMs);
-    if (mode === "fail") return sendJson(response, 500, { error: { code: "FIXTURE_FAILURE", message: `The ${which} fixture is switched to fail` } });
+    if (mode === "fail") return sendJson(500, { error: { code: "FIXTURE_FAILURE", message: `The ${which} fixture is switched to fail` } });
 
     const needsKey = which === "photos" || pathname.startsWith("/insight_weather");
     if (needsKey && searchParams.get("api_key") !== apiKey) {
       const code = searchParams.has("api_key") ? "API_KEY_INVALID" : "API_KEY_MISSING";
-      return sendJson(response, 403, { error: { code, message: code === "API_KEY_MISSING" ? "No api_key was supplied." : "An invalid api_key was supplied." } });
+      return sendJson(403, { error: { code, message: code === "API_KEY_MISSING" ? "No api_key was supplied." : "An invalid api_key was supplied." } });
     }
 
     if (which === "photos") {
       const rover = PHOTOS_PATH.exec(pathname)![1];
-      if (rover !== "curiosity") return sendJson(response, 400, { errors: "Invalid Rover Name" });
+      if (rover !== "curiosity") return sendJson(400, { errors: "Invalid Rover Name" });
       const earthDate = searchParams.get("earth_date") ?? "";
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(earthDate)) return sendJson(response, 400, { errors: "earth_date must be YYYY-MM-DD" });
-      if (mode === "bad-data") return sendJson(response, 200, { photos: [{ id: "not-a-number", img_src: 42 }] });
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(earthDate)) return sendJson(400, { errors: "earth_date must be YYYY-MM-DD" });
+      if (mode === "bad-data") return sendJson(200, { photos: [{ id: "not-a-number", img_src: 42 }] });
       const daysAgo = Math.round((Date.parse(`${isoDate(today())}T00:00:00Z`) - Date.parse(`${earthDate}T00:00:00Z`)) / 86_400_000);
       const photos = daysAgo < emptyRecentDays ? [] : roverPhotos(earthDate, photosPerDay, `${url}/msl-raw-images`);
-      return sendJson(response, 200, { photos });
+      return sendJson(200, { photos });
     }
 
     if (which === "images") {
@@ -105,28 +104,25 @@ export async function startNasaFixtureServer(options: NasaFixtureOptions = {}): 
       if (!body) images.set(id, (body = photoJpeg(id)));
       // A JPEG cut off halfway: starts like a JPEG, cannot be decoded.
       if (mode === "bad-data") body = body.subarray(0, Math.floor(body.length / 2));
-      response.writeHead(200, { "content-type": "image/jpeg", "content-length": body.length });
-      response.end(body);
-      return;
+      return { status: 200, headers: { "content-type": "image/jpeg" }, body };
     }
 
     if (mode === "bad-data") {
-      return sendJson(response, 200, pathname.startsWith("/insight_weather") ? { sol_keys: ["1"], "1": { AT: { av: "warm" } } } : { soles: [{ sol: "x", min_temp: "cold" }] });
+      return sendJson(200, pathname.startsWith("/insight_weather") ? { sol_keys: ["1"], "1": { AT: { av: "warm" } } } : { soles: [{ sol: "x", min_temp: "cold" }] });
     }
-    if (pathname.startsWith("/insight_weather")) return sendJson(response, 200, insightWeatherDocument(today()));
+    if (pathname.startsWith("/insight_weather")) return sendJson(200, insightWeatherDocument(today()));
     if (searchParams.get("feed") !== "weather" || searchParams.get("category") !== "msl") {
-      return sendJson(response, 400, { error: { code: "UNKNOWN_FEED", message: "Only feed=weather&category=msl is served" } });
+      return sendJson(400, { error: { code: "UNKNOWN_FEED", message: "Only feed=weather&category=msl is served" } });
     }
-    return sendJson(response, 200, remsWeatherDocument(today()));
+    return sendJson(200, remsWeatherDocument(today()));
   }
 
-  const server = createServer((request, response) => {
-    answer(request, response).catch((error) => {
-      if (!response.headersSent) sendJson(response, 500, { error: { code: "FIXTURE_BUG", message: (error as Error).message } });
-    });
+  const server = await serveHttp(answer, {
+    name: "nasa fixture",
+    port: options.port,
+    onError: (error) => sendJson(500, { error: { code: "FIXTURE_BUG", message: (error as Error).message } }),
   });
-  const port = await listenOnLoopback(server, options.port);
-  url = `http://${LOOPBACK}:${port}`;
+  url = server.url;
 
   return {
     url,
@@ -146,13 +142,11 @@ export async function startNasaFixtureServer(options: NasaFixtureOptions = {}): 
     async stop() {
       for (const timer of held) clearTimeout(timer);
       held.clear();
-      await closeServer(server);
+      await server.stop();
     },
   };
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  response.end(text);
+function sendJson(status: number, body: unknown): HttpResponse {
+  return jsonResponse(status, body);
 }

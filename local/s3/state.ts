@@ -5,18 +5,18 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { AwsServiceError } from "../lib/aws-wire";
 
-/** An S3 error as AWS names it: the server turns it into the XML error body and status. */
-export class S3Error extends Error {
+/** An S3 error as AWS names it: the API turns it into the XML error body and status. */
+export class S3Error extends AwsServiceError {
   constructor(
-    readonly code: string,
+    code: string,
     message: string,
-    readonly statusCode: number,
+    statusCode: number,
     /** Extra elements of the XML error body, e.g. `{ Key: "a.bmp" }`. */
     readonly details: Record<string, string> = {},
   ) {
-    super(message);
-    this.name = code;
+    super(code, message, statusCode);
   }
 }
 

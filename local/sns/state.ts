@@ -56,6 +56,11 @@ export class SnsState {
     this.topic(topicArn).policy = policy;
   }
 
+  /** The topic's policy (JSON text), when `aws_sns_topic_policy` set one; none for a topic this state does not hold. */
+  topicPolicy(arn: string): string | undefined {
+    return this.topics.get(arn)?.policy;
+  }
+
   topic(arn: string) {
     const topic = this.topics.get(arn);
     if (!topic) throw new AwsServiceError("NotFound", "Topic does not exist", 404);

@@ -29,7 +29,7 @@ export type TrustEvaluator = (
   policies: { resourcePolicies: unknown[] },
 ) => { decision: "Allow" | "ExplicitDeny" | "ImplicitDeny"; reason: string };
 
-/** What STS needs to know of an IAM role (local/iam/roles.ts's Role has it). */
+/** What STS needs to know of an IAM role (local/iam/identities.ts's Role has it). */
 export interface RoleLookup {
   role(nameOrArn: string): { name: string; arn: string; trustPolicy: unknown; maxSessionDurationSeconds: number };
 }
@@ -167,7 +167,7 @@ export class StsState {
       throw new AwsServiceError("AccessDenied", `Not authorized to perform sts:AssumeRoleWithSAML on ${role.arn}: ${decision.reason}`, 403);
     }
 
-    const roleId = `AROA${createHash("sha256").update(role.arn).digest("hex").slice(0, 17).toUpperCase()}`;
+    const roleId = roleIdOf(role.arn);
     const credentials = this.options.credentials.issue({
       roleArn: role.arn,
       assumedRoleArn: `arn:aws:sts::${this.options.accountId}:assumed-role/${role.name}/${sessionName}`,
@@ -178,6 +178,27 @@ export class StsState {
       "",
     );
     return { credentials, assumedRoleId: `${roleId}:${sessionName}`, audience: recipient, issuer, subject, subjectType: format, nameQualifier };
+  }
+
+  /**
+   * AssumeRole: a new session of the role. Whether the caller may assume it (the role's trust
+   * policy and the caller's own policies) is decided before, on the edge's one authorization path.
+   */
+  assumeRole(input: { RoleArn: string; RoleSessionName: string; DurationSeconds?: number }): { credentials: IssuedCredentials; assumedRoleId: string } {
+    const role = this.options.roles.role(input.RoleArn);
+    if (!/^[\w+=,.@-]{2,64}$/.test(input.RoleSessionName)) {
+      throw new AwsServiceError("ValidationError", `1 validation error detected: Value '${input.RoleSessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length 2-64`);
+    }
+    const duration = input.DurationSeconds ?? 3600;
+    if (!Number.isInteger(duration) || duration < 900 || duration > role.maxSessionDurationSeconds) {
+      throw new AwsServiceError("ValidationError", `The requested DurationSeconds ${duration} must be between 900 and the role's MaxSessionDuration ${role.maxSessionDurationSeconds}`);
+    }
+    const credentials = this.options.credentials.issue({
+      roleArn: role.arn,
+      assumedRoleArn: `arn:aws:sts::${this.options.accountId}:assumed-role/${role.name}/${input.RoleSessionName}`,
+      durationSeconds: duration,
+    });
+    return { credentials, assumedRoleId: `${roleIdOf(role.arn)}:${input.RoleSessionName}` };
   }
 
   /** The one assertion, after its signature (or the response's) verified with the provider's certificates. */
@@ -216,6 +237,11 @@ export class StsState {
     if (!verified) throw invalid(`The SAML response is not signed by a certificate of ${provider.arn}`);
     return assertion;
   }
+}
+
+/** A role's unique id (AROA...), stable for its ARN. */
+export function roleIdOf(roleArn: string): string {
+  return `AROA${createHash("sha256").update(roleArn).digest("hex").slice(0, 17).toUpperCase()}`;
 }
 
 function parseXml(xml: string, what: string): Document {

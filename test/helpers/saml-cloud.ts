@@ -1,17 +1,16 @@
 // The SAML login's AWS side on loopback for handler-level tests: dynalite with the three tables,
-// the local KMS (a JWT key per region behind one alias), IAM roles with the platform's trust
-// policy, STS with the IAM SAML provider from the local IdP's metadata, and the environment the
-// two handlers get in AWS. Each suite gets its own, and stops it.
+// the local KMS (a JWT key per region behind one alias) and STS with the IAM SAML provider from
+// the local IdP's metadata behind a test edge (signatures and IAM checked, the handlers signing as
+// the account's administrator), IAM roles with the platform's trust policy, and the environment
+// the two handlers get in AWS. Each suite gets its own, and stops it.
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { evaluate } from "../../local/iam/evaluator";
-import { IamRoles } from "../../local/iam/roles";
 import { startDynalite, type RunningEmulator } from "../../local/dynamodb/dynalite";
 import { certificateBody, localIdpKey, localIdpMetadataXml, LOCAL_IDP_ENTITY_ID } from "../../local/idp/metadata";
-import { KmsState } from "../../local/kms/state";
-import { startKmsServer } from "../../local/kms/server";
-import { CredentialRegistry } from "../../local/sts/credentials";
-import { StsState, type TrustEvaluator } from "../../local/sts/state";
-import { startStsServer } from "../../local/sts/server";
+import { kmsApi } from "../../local/kms/api";
+import type { KmsState } from "../../local/kms/state";
+import { stsApi } from "../../local/sts/api";
+import type { CredentialRegistry } from "../../local/sts/credentials";
+import { startTestEdge } from "./test-edge";
 
 export const ACCOUNT = "111111111111";
 export const REGION = "us-east-1";
@@ -22,7 +21,6 @@ export const LOGIN_PAGE = "http://login.example.test/";
 export const PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:saml-provider/ADFS`;
 export const JWT_ALIAS = "alias/platform-saml-jwt";
 export const TABLES = { sessions: "SAMLSessions", users: "SAMLUsers", assertions: "SAMLAssertions" };
-const testCredentials = { accessKeyId: "AKIDLOCALTEST", secretAccessKey: "local-test-secret" };
 
 /** The trust policy modules/saml-federation gives the ADFS roles. */
 export function samlTrustPolicy(): string {
@@ -50,6 +48,14 @@ export interface SamlCloud {
 }
 
 export async function startSamlCloud(): Promise<SamlCloud> {
+  const edge = await startTestEdge({
+    accountId: ACCOUNT,
+    services: (accounts) => ({
+      kms: kmsApi((id) => accounts.get(id).kms),
+      sts: stsApi((id) => accounts.find(id) && { sts: accounts.get(id).sts, roles: accounts.get(id).iam }),
+    }),
+  });
+  const testCredentials = edge.admin;
   const dynalite: RunningEmulator = await startDynalite();
   const dynamodb = new DynamoDBClient({ region: REGION, endpoint: dynalite.endpoint, credentials: testCredentials });
   const keys: Record<keyof typeof TABLES, string> = { sessions: "identityhash", users: "CognitoID", assertions: "assertionId" };
@@ -64,27 +70,21 @@ export async function startSamlCloud(): Promise<SamlCloud> {
     );
   }
 
-  const kms = new KmsState({ accountId: ACCOUNT });
+  const { kms, iam, sts, credentials } = edge.account;
   for (const region of [REGION, OTHER_REGION]) {
     const key = kms.createKey(region, { keySpec: "ECC_NIST_P256", keyUsage: "SIGN_VERIFY", description: "SAML pickup tokens" });
     kms.createAlias(region, JWT_ALIAS, key.KeyId);
   }
-  const kmsServer = await startKmsServer({ state: kms });
-
-  const roles = new IamRoles(ACCOUNT);
-  for (const name of ["ADFS-Production", "ADFS-Dev"]) roles.createRole({ name, assumeRolePolicy: samlTrustPolicy(), maxSessionDuration: 3600 });
-  const credentials = new CredentialRegistry();
-  const sts = new StsState({ accountId: ACCOUNT, roles, evaluate: evaluate as TrustEvaluator, credentials });
+  for (const name of ["ADFS-Production", "ADFS-Dev"]) iam.createRole({ name, assumeRolePolicy: samlTrustPolicy(), maxSessionDuration: 3600 });
   sts.createSamlProvider("ADFS", localIdpMetadataXml());
-  const stsServer = await startStsServer({ state: sts });
 
   const environment = {
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: testCredentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: testCredentials.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
-    AWS_ENDPOINT_URL_KMS: kmsServer.endpoint,
-    AWS_ENDPOINT_URL_STS: stsServer.endpoint,
+    AWS_ENDPOINT_URL_KMS: edge.url,
+    AWS_ENDPOINT_URL_STS: edge.url,
     IDP_ENTITY_ID: LOCAL_IDP_ENTITY_ID,
     IDP_SIGNING_CERTIFICATES: certificateBody(localIdpKey().certificate),
     SAML_AUDIENCE: AWS_AUDIENCE,
@@ -121,7 +121,7 @@ export async function startSamlCloud(): Promise<SamlCloud> {
       return Items.map((item) => flatten(item as never)!);
     },
     async stop() {
-      await Promise.all([dynalite.stop(), kmsServer.stop(), stsServer.stop()]);
+      await Promise.all([dynalite.stop(), edge.stop()]);
     },
   };
 }

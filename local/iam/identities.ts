@@ -1,5 +1,6 @@
-// IAM roles and policies as Terraform creates them (IAM is global to the account): what the
-// local cloud evaluates when an integration uses a role or a caller presents STS credentials.
+// IAM of one account (IAM is global to the account): roles and policies as Terraform creates
+// them, and users (the account's administrator, whose access keys the local cloud hands out).
+// What the local cloud evaluates for every signed call, whoever makes it.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { PolicyDocument } from "./evaluator";
@@ -15,6 +16,12 @@ export interface Role {
   inlinePolicies: Map<string, PolicyDocument>;
   attachedPolicyArns: Set<string>;
   maxSessionDurationSeconds: number;
+}
+
+export interface User {
+  name: string;
+  arn: string;
+  attachedPolicyArns: Set<string>;
 }
 
 export class IamError extends Error {
@@ -42,8 +49,9 @@ function safeParse(text: string, what: string): unknown {
   }
 }
 
-export class IamRoles {
+export class IamIdentities {
   private readonly roles = new Map<string, Role>();
+  private readonly users = new Map<string, User>();
   private readonly managed = new Map<string, PolicyDocument>(Object.entries(AWS_MANAGED));
 
   constructor(readonly accountId: string) {}
@@ -97,9 +105,47 @@ export class IamRoles {
     this.role(roleName).attachedPolicyArns.add(policyArn);
   }
 
-  /** Inline and attached policies of a role: its identity-based policies. */
-  identityPolicies(roleNameOrArn: string): PolicyDocument[] {
-    const role = this.role(roleNameOrArn);
+  createUser(name: string, attachedPolicyArns: string[] = []): User {
+    if (this.users.has(name)) throw new IamError("EntityAlreadyExists", `User with name ${name} already exists.`);
+    const unknown = attachedPolicyArns.filter((arn) => !this.managed.has(arn));
+    if (unknown.length) throw new IamError("NoSuchEntity", `Policy ${unknown.join(", ")} does not exist or is not attachable.`);
+    const user: User = { name, arn: `arn:aws:iam::${this.accountId}:user/${name}`, attachedPolicyArns: new Set(attachedPolicyArns) };
+    this.users.set(name, user);
+    return user;
+  }
+
+  attachUserPolicy(name: string, policyArn: string): void {
+    const user = this.users.get(name);
+    if (!user) throw new IamError("NoSuchEntity", `The user with name ${name} cannot be found.`);
+    if (!this.managed.has(policyArn)) throw new IamError("NoSuchEntity", `Policy ${policyArn} does not exist or is not attachable.`);
+    user.attachedPolicyArns.add(policyArn);
+  }
+
+  detachUserPolicy(name: string, policyArn: string): void {
+    this.users.get(name)?.attachedPolicyArns.delete(policyArn);
+  }
+
+  hasUser(name: string): boolean {
+    return this.users.has(name);
+  }
+
+  /** The managed policy documents by ARN (AWS managed and the account's own). */
+  managedPolicy(arn: string): PolicyDocument | undefined {
+    return this.managed.get(arn);
+  }
+
+  /**
+   * The identity-based policies of a role (by name or ARN) or a user (by ARN): its inline and
+   * attached managed policies.
+   */
+  identityPolicies(nameOrArn: string): PolicyDocument[] {
+    const user = /^arn:aws:iam::\d{12}:user\/(.+)$/.exec(nameOrArn)?.[1];
+    if (user !== undefined) {
+      const found = this.users.get(user.slice(user.lastIndexOf("/") + 1));
+      if (!found) throw new IamError("NoSuchEntity", `The user with name ${user} cannot be found.`);
+      return [...found.attachedPolicyArns].map((arn) => this.managed.get(arn)!);
+    }
+    const role = this.role(nameOrArn);
     return [...role.inlinePolicies.values(), ...[...role.attachedPolicyArns].map((arn) => this.managed.get(arn)!)];
   }
 }

@@ -1,0 +1,64 @@
+// Kinesis Data Streams' API behind the edge (awsJson1.1, `X-Amz-Target: Kinesis_20131202.<Op>`):
+// the permissions each operation needs (actions on the stream ARN, as the Kinesis Service
+// Authorization Reference lists them), then the request goes to the region's kinesalite.
+import { createDecipheriv } from "node:crypto";
+import { createRequire } from "node:module";
+import { AwsServiceError } from "../lib/aws-wire";
+import type { HttpResponse } from "../lib/http-serve";
+import type { EdgeCall, EdgeService, Requirement } from "../edge/types";
+import type { KinesisBackend } from "./kinesalite";
+
+const TARGET_PREFIX = "Kinesis_20131202.";
+const ACCOUNT_OPERATIONS = new Set(["ListStreams", "DescribeLimits", "EnableEnhancedMonitoring", "DisableEnhancedMonitoring"]);
+/** kinesalite's key for its shard iterators, which name the stream they read. */
+const iteratorKeys = createRequire(import.meta.url)("kinesalite/db") as { ITERATOR_PWD_KEY: Buffer; ITERATOR_PWD_IV: Buffer };
+
+/** The stream a kinesalite shard iterator reads (GetRecords names no stream otherwise). */
+function streamOfIterator(iterator: string): string | undefined {
+  try {
+    const decipher = createDecipheriv("aes-256-cbc", iteratorKeys.ITERATOR_PWD_KEY, iteratorKeys.ITERATOR_PWD_IV);
+    const raw = Buffer.from(iterator, "base64");
+    return Buffer.concat([decipher.update(raw.subarray(8)), decipher.final()]).toString("utf8").split("/")[1];
+  } catch {
+    return undefined;
+  }
+}
+
+export class KinesisApi implements EdgeService {
+  readonly protocol = { kind: "json", version: "1.1" } as const;
+
+  constructor(private readonly backends: (region: string) => KinesisBackend | undefined) {}
+
+  requirements(call: EdgeCall): Requirement[] {
+    const target = String(call.request.headers["x-amz-target"] ?? "");
+    if (!target.startsWith(TARGET_PREFIX)) throw new AwsServiceError("UnknownOperationException", `X-Amz-Target "${target}" is not a Kinesis operation`);
+    const operation = target.slice(TARGET_PREFIX.length);
+    let input: Record<string, unknown>;
+    try {
+      input = call.request.body.length ? JSON.parse(call.request.body.toString("utf8")) : {};
+    } catch {
+      throw new AwsServiceError("SerializationException", "The request body is not JSON");
+    }
+    if (typeof input !== "object" || input === null) throw new AwsServiceError("SerializationException", "The request body must be a JSON object");
+    if (ACCOUNT_OPERATIONS.has(operation)) return [{ action: `kinesis:${operation}`, resource: "*" }];
+    const name =
+      typeof input.StreamARN === "string"
+        ? input.StreamARN.split("/").pop()
+        : typeof input.StreamName === "string"
+          ? input.StreamName
+          : typeof input.ShardIterator === "string"
+            ? streamOfIterator(input.ShardIterator)
+            : undefined;
+    // A request naming no stream is refused by kinesalite itself, with Kinesis's own validation error.
+    const resource = name ? `arn:aws:kinesis:${call.region}:${call.caller!.accountId}:stream/${name}` : "*";
+    return [{ action: `kinesis:${operation}`, resource }];
+  }
+
+  async handle(call: EdgeCall): Promise<HttpResponse> {
+    const backend = this.backends(call.region);
+    if (!backend) throw new AwsServiceError("UnrecognizedClientException", `No Kinesis in region ${call.region} of the local cloud`);
+    const answer = await backend.forward(call.request);
+    const headers = Object.fromEntries(Object.entries(answer.headers).filter(([n]) => !["content-length", "connection", "date"].includes(n)).map(([n, v]) => [n, String(v)]));
+    return { status: answer.status, headers, body: answer.body };
+  }
+}
