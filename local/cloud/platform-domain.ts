@@ -32,7 +32,9 @@ export async function startPlatformDomain(options: PlatformDomainOptions): Promi
   const fail = (status: number, message: string) => jsonResponse(status, { message }, "application/json", { "access-control-allow-origin": "*" });
   const forward = (request: HttpRequest, gateway: string, region: string) =>
     new Promise<HttpResponse>((resolve) => {
-      const upstream = httpRequest(new URL(request.url, gateway), { method: request.method, headers: { ...request.headers, host: options.domain } }, (answer) => {
+      const headers = { ...request.headers, host: options.domain, "content-length": String(request.body.length) };
+      delete headers["transfer-encoding"];
+      const upstream = httpRequest(new URL(request.url, gateway), { method: request.method, headers }, (answer) => {
         const chunks: Buffer[] = [];
         answer.on("data", (c: Buffer) => chunks.push(c));
         answer.on("end", () => {
@@ -57,7 +59,14 @@ export async function startPlatformDomain(options: PlatformDomainOptions): Promi
       if (!gateway) return fail(502, `${options.domain} resolves to ${apiHost}, which is no regional API of the local cloud`);
       return forward(request, gateway, region!);
     },
-    { name: "platform domain", port: options.port, onError: (error) => fail(500, (error as Error).message) },
+    {
+      name: "platform domain",
+      port: options.port,
+      // Above what API Gateway takes, so that the regional API gives its own answer to a large body.
+      maxBodyBytes: 16 * 1024 * 1024,
+      onTooLarge: () => ({ status: 413, headers: { "content-type": "application/json" }, body: '{"message":"Request Too Long"}' }),
+      onError: (error) => fail(500, (error as Error).message),
+    },
   );
   return { url: server.url, domain: options.domain, stop: () => server.stop() };
 }
