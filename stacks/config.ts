@@ -48,7 +48,10 @@ export interface SamlSettings {
 export interface OrganizationSettings {
   managementAccountId: string;
   deployRoleArn: string;
-  rootId: string;
+  /** The organization's id (o-...), imported by the org-guardrails stack. */
+  id: string;
+  /** Every policy type enabled on the root (authoritative: Terraform disables the others). */
+  enabledPolicyTypes: string[];
   workspace: string;
   /** Existing accounts moved into the OU, by environment (the account id comes from there). */
   hipaaAccounts: { environment: string; name: string; email: string }[];

@@ -28,7 +28,8 @@ export class OrgGuardrails extends PlatformStack {
     });
 
     this.guardrails = new OrgGuardrailsModule(this, "hipaa", {
-      rootId: organization.rootId,
+      organizationId: organization.id,
+      enabledPolicyTypes: organization.enabledPolicyTypes,
       ouName: HIPAA_OU_NAME,
       allowedServices: [...SEED_HIPAA_SERVICES, ...PLATFORM_SERVICES],
       allowedLambdaRuntimes: organization.allowedLambdaRuntimes,

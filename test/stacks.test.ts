@@ -293,10 +293,18 @@ describe("global-dns", () => {
 });
 
 describe("org-guardrails", () => {
-  it("creates the HIPAA OU under the configured root", () => {
-    expect(only(aws.stack("org-guardrails"), "aws_organizations_organizational_unit")).toMatchObject({
+  it("imports the organization, enables SCPs on its root, and creates the HIPAA OU under that root", () => {
+    const stack = aws.stack("org-guardrails");
+    const organization = only(stack, "aws_organizations_organization");
+    expect(organization).toMatchObject({
+      feature_set: "ALL",
+      enabled_policy_types: config.organization.enabledPolicyTypes,
+      lifecycle: { prevent_destroy: true, ignore_changes: ["aws_service_access_principals"] },
+    });
+    expect((stack as any).import).toContainEqual({ id: config.organization.id, to: expect.stringMatching(/^aws_organizations_organization\./) });
+    expect(only(stack, "aws_organizations_organizational_unit")).toMatchObject({
       name: "HIPAA-Accounts",
-      parent_id: config.organization.rootId,
+      parent_id: expect.stringMatching(/^\$\{aws_organizations_organization\.[\w-]+\.roots\[0\]\.id\}$/),
     });
   });
 });

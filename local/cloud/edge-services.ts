@@ -7,6 +7,8 @@ import { KinesisApi } from "../kinesis/api";
 import { kmsApi } from "../kms/api";
 import { LambdaApi } from "../lambda/api";
 import { logsApi } from "../logs/api";
+import { organizationsApi } from "../organizations/api";
+import type { OrganizationsState } from "../organizations/state";
 import { S3Api } from "../s3/api";
 import type { S3State } from "../s3/state";
 import { snsApi } from "../sns/api";
@@ -15,7 +17,13 @@ import { stsApi } from "../sts/api";
 import type { Accounts } from "./accounts";
 import type { RegionRuntime } from "./regions";
 
-export function edgeServices(cloud: { regions: Map<string, RegionRuntime>; accounts: Accounts; dynamo: DynamoCoordinator; s3: S3State }): Record<string, EdgeService> {
+export function edgeServices(cloud: {
+  regions: Map<string, RegionRuntime>;
+  accounts: Accounts;
+  dynamo: DynamoCoordinator;
+  s3: S3State;
+  organizations: OrganizationsState;
+}): Record<string, EdgeService> {
   const region = (name: string) => cloud.regions.get(name);
   const regionOrThrow = (name: string) => {
     const runtime = region(name);
@@ -36,5 +44,6 @@ export function edgeServices(cloud: { regions: Map<string, RegionRuntime>; accou
     lambda: new LambdaApi((name) => region(name)?.lambda),
     logs: logsApi((name, accountId) => regionOrThrow(name).logsOf(accountId)),
     iam: iamApi((accountId) => cloud.accounts.get(accountId).iam),
+    organizations: organizationsApi(cloud.organizations),
   };
 }

@@ -18,6 +18,7 @@ import { DeployError, VariableInvalidError } from "../deployer/types";
 import { DynamoCoordinator } from "../dynamodb/coordinator";
 import type { FunctionConfig, InvokeResult, LambdaService } from "../lambda/service";
 import { Route53State } from "../route53/state";
+import { OrganizationsState } from "../organizations/state";
 import { privateSocketDir } from "../lib/backend-socket";
 import type { RunningHttpServer } from "../lib/http-serve";
 import { RegionOutages } from "../lib/outages";
@@ -74,6 +75,7 @@ export class LocalCloud {
   readonly outages = new RegionOutages();
   readonly accounts: Accounts;
   private readonly s3State: S3State;
+  readonly organizations: OrganizationsState;
   private readonly sockets = privateSocketDir();
   private edge?: Edge;
   private edgeServer?: RunningHttpServer;
@@ -96,7 +98,9 @@ export class LocalCloud {
     this.dataDir = resolve(options.dataDir);
     this.dynamo = new DynamoCoordinator(options.replicationLagMs ?? 200, this.log, this.outages);
     this.s3State = new S3State({ dataDir: this.dataDir });
-    this.accounts = new Accounts(this.dataDir);
+    this.organizations = new OrganizationsState({ dataDir: this.dataDir });
+    // Every call an account makes is held to the SCPs of its organization.
+    this.accounts = new Accounts(this.dataDir, (accountId) => this.organizations.scpsFor(accountId));
   }
 
   static async start(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -131,7 +135,7 @@ export class LocalCloud {
     const stacks = readStacks(this.options.outdir);
     const regions = [...new Set(stacks.map(providerRegion))].sort();
     this.edge = new Edge({
-      services: edgeServices({ regions: this.regions, accounts: this.accounts, dynamo: this.dynamo, s3: this.s3State }),
+      services: edgeServices({ regions: this.regions, accounts: this.accounts, dynamo: this.dynamo, s3: this.s3State, organizations: this.organizations }),
       credentials: this.accounts.lookup,
       callerOf: this.accounts.callerOf,
       policies: this.accounts,
@@ -154,6 +158,8 @@ export class LocalCloud {
     for (const region of regions) await this.startRegion(region);
     this.dynamo.startTtlSweeper(Math.max(50, 1000 / this.timeScale), () => this.now() / 1000);
     await this.deployStacks(stacks);
+    // Every account of an organization can be signed in to (its administrator's key in endpoints.json).
+    for (const id of this.organizations.accountIds()) this.accounts.get(id);
     this.idp = await startIdentityProvider(this.accounts.all(), this.ports.next(), this.log);
     this.route53Plane = await startRoute53Plane({
       state: this.route53,
@@ -241,6 +247,7 @@ export class LocalCloud {
       startKinesisMapping: (mapping) => runtime.startKinesisMapping(mapping),
       route53: this.route53,
       s3: this.s3State,
+      organizations: this.organizations,
       iam: account.iam,
       sts: account.sts,
       kms: account.kms,

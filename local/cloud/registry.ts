@@ -10,6 +10,7 @@ import { kinesisResources } from "../kinesis/resources";
 import { kmsResources } from "../kms/resources";
 import { lambdaResources } from "../lambda/resources";
 import { logsResources } from "../logs/resources";
+import { organizationsResources } from "../organizations/resources";
 import { route53Resources } from "../route53/resources";
 import { s3Resources } from "../s3/resources";
 import { snsResources } from "../sns/resources";
@@ -26,6 +27,7 @@ export const RESOURCE_HANDLERS: Record<string, ResourceHandler<RegionServices>> 
   ...kmsResources,
   ...lambdaResources,
   ...logsResources,
+  ...organizationsResources,
   ...route53Resources,
   ...s3Resources,
   ...snsResources,

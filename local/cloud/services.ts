@@ -8,6 +8,7 @@ import type { IamIdentities } from "../iam/identities";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import type { LambdaService } from "../lambda/service";
 import type { LogGroups } from "../logs/state";
+import type { OrganizationsState } from "../organizations/state";
 import type { Route53State } from "../route53/state";
 import type { KmsState } from "../kms/state";
 import type { S3State } from "../s3/state";
@@ -43,6 +44,8 @@ export interface RegionServices {
   route53: Route53State;
   /** Global (bucket names are) */
   s3: S3State;
+  /** Global: every organization of the local cloud */
+  organizations: OrganizationsState;
   /** Global to the account */
   iam: IamIdentities;
   sts: StsState;

@@ -39,6 +39,7 @@ export interface DeployOptions<Services> {
 }
 
 interface StackJson {
+  import?: { id: unknown; to: string }[];
   variable?: Record<string, { default?: unknown; validation?: { condition: string; error_message: string }[] }>;
   locals?: Record<string, unknown>;
   data?: Record<string, Record<string, Record<string, unknown>>>;
@@ -173,6 +174,8 @@ export async function deployStack<Services>(
     },
   });
 
+  // `import` blocks: the addresses Terraform takes over instead of creating (ids evaluated in the main pass).
+  const imports = new Map((json.import ?? []).map((block) => [block.to, block.id]));
   const nodes = nodesOf(json);
   const order = topologicalOrder(nodes, stack.name);
   const result: DeployedStack = { name: stack.name, region: "", accountId: "", outputs: {}, resources: new Map() };
@@ -256,11 +259,13 @@ export async function deployStack<Services>(
         if (instance.key !== undefined) createdByKey[instance.key] = attributes;
         continue;
       }
+      const importId = imports.has(address) ? String(evaluateConfig(imports.get(address), scope())) : undefined;
       const computed = await handler({
         type: node.type!,
         name: node.name,
         address,
         config,
+        importId,
         stack: { name: stack.name, dir: stack.dir },
         workspace: options.workspace,
         region: result.region,

@@ -18,6 +18,11 @@ export interface ResourceContext<Services = unknown> {
   accountId: string;
   services: Services;
   /**
+   * The id of an `import` block naming this address: the resource exists already (outside
+   * Terraform, as an organization or an account does) and is taken over, not created.
+   */
+  importId?: string;
+  /**
    * A stable identifier derived from workspace, stack and address (and `salt`, for a resource
    * that needs several): the same on every start, so URLs and ARNs survive restarts.
    */

@@ -1,9 +1,11 @@
-// AWS Organizations guardrails for the HIPAA accounts: an OU under the root, the HIPAA allow-list
-// SCP and the Lambda governance SCP attached to it, existing member accounts moved into it, and
-// AWS's default FullAWSAccess attachment on the OU taken over and then detached (see
-// FullAwsAccessPhase: Terraform can only detach what its state holds).
+// AWS Organizations guardrails for the HIPAA accounts: the organization itself (imported, so that
+// the SCP policy type is enabled on its root by this stack rather than assumed), an OU under the
+// root, the HIPAA allow-list SCP and the Lambda governance SCP attached to it, existing member
+// accounts moved into it, and AWS's default FullAWSAccess attachment on the OU taken over and then
+// detached (see FullAwsAccessPhase: Terraform can only detach what its state holds).
 import { Construct } from "constructs";
 import { OrganizationsAccount } from "@cdktf/provider-aws/lib/organizations-account";
+import { OrganizationsOrganization } from "@cdktf/provider-aws/lib/organizations-organization";
 import { OrganizationsOrganizationalUnit } from "@cdktf/provider-aws/lib/organizations-organizational-unit";
 import { OrganizationsPolicy } from "@cdktf/provider-aws/lib/organizations-policy";
 import { OrganizationsPolicyAttachment } from "@cdktf/provider-aws/lib/organizations-policy-attachment";
@@ -32,7 +34,10 @@ export interface MemberAccount {
 }
 
 export interface OrgGuardrailsProps {
-  rootId: string;
+  /** The existing organization (o-...), imported: an organization is never created from here. */
+  organizationId: string;
+  /** Every policy type the root has enabled; SERVICE_CONTROL_POLICY among them. */
+  enabledPolicyTypes: readonly string[];
   ouName: string;
   /** Service prefixes the allow-list SCP permits (`<prefix>:*`). */
   allowedServices: readonly string[];
@@ -41,8 +46,8 @@ export interface OrgGuardrailsProps {
   accounts: MemberAccount[];
   fullAwsAccess: FullAwsAccessPhase;
   /**
-   * Emit `import` blocks for what already exists in AWS (the member accounts, the FullAWSAccess
-   * attachment). They need credentials at plan time, so an offline plan goes without them.
+   * Emit `import` blocks for what already exists in AWS (the organization, the member accounts,
+   * the FullAWSAccess attachment). They need credentials at plan time, so an offline plan goes without them.
    */
   importExisting: boolean;
 }
@@ -54,7 +59,18 @@ export class OrgGuardrailsModule extends Construct {
 
   constructor(scope: Construct, id: string, props: OrgGuardrailsProps) {
     super(scope, id);
-    const ou = new OrganizationsOrganizationalUnit(this, "ou", { name: props.ouName, parentId: props.rootId });
+    const organization = new OrganizationsOrganization(this, "organization", {
+      featureSet: "ALL",
+      // SCPs only apply once the policy type is enabled on the root: part of this stack.
+      enabledPolicyTypes: [...props.enabledPolicyTypes],
+      lifecycle: {
+        preventDestroy: true,
+        // Trusted services belong to whoever enabled them (CloudTrail, IAM Identity Center, ...).
+        ignoreChanges: ["aws_service_access_principals"],
+      },
+    });
+    if (props.importExisting) organization.importFrom(props.organizationId);
+    const ou = new OrganizationsOrganizationalUnit(this, "ou", { name: props.ouName, parentId: organization.roots.get(0).id });
     this.ouId = ou.id;
 
     const documents: Record<string, { description: string; document: ScpDocument }> = {
@@ -75,6 +91,7 @@ export class OrgGuardrailsModule extends Construct {
         description,
         type: "SERVICE_CONTROL_POLICY",
         content: JSON.stringify(document),
+        dependsOn: [organization],
       });
       attachments.push(new OrganizationsPolicyAttachment(this, `${name}-attachment`, { policyId: policy.id, targetId: ou.id }));
       this.policies[name] = { id: policy.id, document };
