@@ -11,13 +11,11 @@ export interface CallerIdentity {
   accountId: string;
 }
 
+/** An action of a JSON-protocol service (`arn:aws:apigateway:<region>:<service>:action/<Action>`). */
 export interface AwsServiceCall {
   region: string;
   service: string;
-  /** From `.../action/<Action>` URIs */
-  action?: string;
-  /** From `.../path/<path>` URIs */
-  path?: string;
+  action: string;
   httpMethod: string;
   body: string;
   headers: Record<string, string>;
@@ -30,6 +28,29 @@ export interface AwsServiceResult {
 }
 
 export type Authorization = { allowed: true } | { allowed: false; reason: string };
+
+/**
+ * Time as the gateway reads it (request times, authorizer caching, integration timeouts), so
+ * that the local cloud can run the gateway on its own clock.
+ */
+export interface GatewayClock {
+  /** Epoch milliseconds. */
+  now(): number;
+  /** Resolves true once `ms` have passed, false when `signal` aborts first; never keeps the process alive. */
+  after(ms: number, signal: AbortSignal): Promise<boolean>;
+}
+
+export const REAL_TIME: GatewayClock = {
+  now: () => Date.now(),
+  after: (ms, signal) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(true), ms).unref();
+      signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    }),
+};
 
 export interface ApiGatewayDependencies {
   invokeLambda(functionArn: string, event: unknown): Promise<InvokeResult>;
@@ -51,4 +72,6 @@ export interface ApiGatewayDependencies {
   /** Whether that caller may `execute-api:Invoke` the method ARN. */
   callerAllows(identity: CallerIdentity, methodArn: string): Authorization;
   writeAccessLog(destinationArn: string, line: string): void;
+  /** Real time when absent. */
+  clock?: GatewayClock;
 }

@@ -431,7 +431,6 @@ export class LocalCloud {
     if (!runtime) return undefined;
     if (service === "dynamodb") return runtime.dynamodb.endpoint;
     if (service === "kinesis") return runtime.kinesis.endpoint;
-    if (service === "sns") return this.sns?.endpoint;
     return undefined;
   }
 
