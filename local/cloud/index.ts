@@ -12,7 +12,7 @@ import { LOCAL_OIDC_KEYS_ORIGIN, startOidcIssuer, type RunningOidcIssuer } from 
 import { HealthCheckers, type HealthCheckStatus } from "../route53/health-checker";
 import { startDnsServer, type RunningDnsServer } from "../route53/dns-server";
 import { startPlatformDomain, type RunningPlatformDomain } from "./platform-domain";
-import { S3State } from "../s3/state";
+import { S3State, type Bucket } from "../s3/state";
 import { startS3Website, type RunningWebsite } from "../s3/website";
 import { verifySigV4 } from "../lib/sigv4";
 import type { FunctionConfig } from "../lambda/service";
@@ -526,6 +526,16 @@ export class LocalCloud {
   /** IAM of an account, as `aws iam ...` would change it while the platform runs. */
   iamRoles(accountId: string): IamRoles {
     return this.account(accountId).iam;
+  }
+
+  /** A bucket as S3 holds it (policy, public access block, website), for inspection. */
+  s3Bucket(name: string): Bucket {
+    return this.s3State.getBucket(name);
+  }
+
+  /** Resolves once every log line written so far (access logs, Lambda output) is in its file. */
+  async flushLogs(): Promise<void> {
+    await Promise.all([...this.regions.values()].map((runtime) => runtime.services.logs.flush()));
   }
 
   /** A client on a region's DynamoDB, for inspecting data. */

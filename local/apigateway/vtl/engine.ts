@@ -289,9 +289,9 @@ export class Renderer {
       case "bool":
         return ast.value === "true" || ast.value === true;
       case "array":
-        return ast.isRange ? this.range(ast) : (ast.value as Ast[]).map((item) => this.value(item));
+        return ast.isRange ? this.range(ast) : ((ast.value ?? []) as Ast[]).map((item) => this.value(item));
       case "map":
-        return new JavaMap(Object.entries(ast.value as Record<string, Ast>).map(([key, item]) => [key, this.value(item)]));
+        return new JavaMap(Object.entries((ast.value ?? {}) as Record<string, Ast>).map(([key, item]) => [key, this.value(item)]));
       case "math":
         return this.math(ast);
       default:
