@@ -46,6 +46,20 @@ function synthProxyApp(): string {
   });
   api.addMethod({
     httpMethod: "GET",
+    path: "/mock/response-override",
+    integration: {
+      type: "MOCK",
+      requestTemplates: { "application/json": '{"statusCode": 200}' },
+      responses: [
+        {
+          statusCode: "200",
+          responseTemplates: { "application/json": '#set($context.responseOverride.status = 201)\n#set($context.responseOverride.header.X-Custom = "yes")\n{"ok": true}' },
+        },
+      ],
+    },
+  });
+  api.addMethod({
+    httpMethod: "GET",
     path: "/mock/path/{testPath}",
     requestParameters: { "method.request.path.testPath": true },
     integration: {
@@ -220,6 +234,13 @@ describe("MOCK integrations and overrides on the wire", () => {
     expect(response.status).toBe(444);
     expect(response.headers.get("foo")).toBe("bar");
     expect(await response.text()).toBe("");
+  });
+
+  it("a response template's status and header overrides set the method response [https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-override-request-response-parameters.html]", async () => {
+    const response = await fetch(`${base()}/mock/response-override`);
+    expect(response.status).toBe(201);
+    expect(response.headers.get("x-custom")).toBe("yes");
+    expect(await response.json()).toEqual({ ok: true });
   });
 
   it("a request override set in the request template is read by the response template [LocalStack test_integration_mock_with_request_overrides_in_response_template]", async () => {

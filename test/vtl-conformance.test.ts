@@ -57,6 +57,11 @@ const jsonEquals = (expected: unknown) => (output: string) => expect(JSON.parse(
 /** LocalStack's echo server answers with the request it got, its JSON body under "json". */
 const echoed = (payload: unknown) => json({ json: payload, headers: { "Content-Type": "application/json" } });
 
+/** The PetStore's answer to GET /pets/-1 in the override page's status tutorial. */
+const PET_ERROR = { errors: [{ key: "GetPetRequest.petId", message: "The value is out of range." }] };
+/** The request of the examples page's Examples 3 and 4. */
+const BELLA = { params: { querystring: { name: "Bella", type: "dog" } }, body: '{\n    "Price" : "249.99",\n    "Age": "6"\n}' };
+
 const PATH_RESULT = '#set($result = $input.path("$.json"))';
 const NULL_PROBE = (path: string) =>
   `#set($result = $input.path("${path}")){"body": $result, "nested": $result.nested, "isNull": #if( $result == $null )"true"#else"false"#end, "isEmptyString": #if( $result == "" )"true"#else"false"#end}`;
@@ -85,7 +90,7 @@ const cases: Case[] = [
     name: "the documented toString().contains(...) idiom finds a key of the map",
     source: "overrides",
     template: '#set($inputRoot = $input.path(\'$\'))#if($inputRoot.toString().contains("error"))yes#{else}no#end',
-    body: json({ errors: [{ key: "GetPetRequest.petId", message: "The value is out of range." }] }),
+    body: json(PET_ERROR),
     expect: "yes",
   },
 
@@ -200,9 +205,9 @@ $input.json("$")
 #if($inputRoot.toString().contains("error"))
 #set($context.responseOverride.status = 400)
 #end`,
-    body: json({ errors: [{ key: "GetPetRequest.petId", message: "The value is out of range." }] }),
+    body: json(PET_ERROR),
     expect: (output, overrides) => {
-      expect(JSON.parse(output)).toEqual({ errors: [{ key: "GetPetRequest.petId", message: "The value is out of range." }] });
+      expect(JSON.parse(output)).toEqual(PET_ERROR);
       expect(overrides.responseStatus()).toBe(400);
     },
   },
@@ -338,8 +343,7 @@ $input.json("$")
     "name" : "$input.params('name')",
     "body" : $input.json('$')
 }`,
-    params: { querystring: { name: "Bella", type: "dog" } },
-    body: '{\n    "Price" : "249.99",\n    "Age": "6"\n}',
+    ...BELLA,
     expect: jsonEquals({ name: "Bella", body: { Price: "249.99", Age: "6" } }),
   },
   {
@@ -350,8 +354,7 @@ $input.json("$")
     "name" : "$input.params('name')",
     "body" : "$util.escapeJavaScript($input.json('$'))"
 }`,
-    params: { querystring: { name: "Bella", type: "dog" } },
-    body: '{\n    "Price" : "249.99",\n    "Age": "6"\n}',
+    ...BELLA,
     expect: jsonEquals({ name: "Bella", body: '{"Price":"249.99","Age":"6"}' }),
   },
   {
@@ -362,8 +365,7 @@ $input.json("$")
     "name" : "$input.params('name')",
     "body" : $input.json('$.Age')
 }`,
-    params: { querystring: { name: "Bella", type: "dog" } },
-    body: '{\n    "Price" : "249.99",\n    "Age": "6"\n}',
+    ...BELLA,
     expect: jsonEquals({ name: "Bella", body: "6" }),
   },
   {
@@ -374,8 +376,7 @@ $input.json("$")
     "name" : "$input.params('name')",
     "body" : "$util.escapeJavaScript($input.json('$.Age'))"
 }`,
-    params: { querystring: { name: "Bella", type: "dog" } },
-    body: '{\n    "Price" : "249.99",\n    "Age": "6"\n}',
+    ...BELLA,
     expect: jsonEquals({ name: "Bella", body: '"6"' }),
   },
   {

@@ -11,9 +11,9 @@ import { callMethod, getIndex, getProperty } from "./java-methods";
 import { HostObject, JavaMap, NO_SUCH_METHOD, isTruthy, javaString, velocityCompare, velocityEquals, velocityMath } from "./values";
 
 /** Iterations one rendering may run in all of its loops, and the longest `[a..b]` range. */
-export const MAX_ITERATIONS = 100_000;
+const MAX_ITERATIONS = 100_000;
 /** Nesting of macro calls. */
-export const MAX_MACRO_DEPTH = 100;
+const MAX_MACRO_DEPTH = 100;
 
 // The parts of velocityjs's syntax tree this renderer reads (the package does not export them).
 export interface Position {
@@ -276,7 +276,7 @@ export class Renderer {
   }
 
   /** The value of an expression. */
-  value(ast: Ast): unknown {
+  private value(ast: Ast): unknown {
     switch (ast.type) {
       case "references":
         return this.reference(ast);

@@ -99,20 +99,17 @@ function astProblem(ast: Ast, macros: Map<string, Macro>): string | undefined {
 }
 
 export function renderTemplate(template: string, input: TemplateInput, variables: TemplateVariables): string {
+  // Text without references or directives (a MOCK's `{"statusCode": 200}`) is its own rendering.
+  if (!template.includes("$") && !template.includes("#")) return template;
   const { nodes, macros } = compileTemplate(template);
-  const context = fromHost(variables.context) as JavaMap;
-  // "calling $context.authorizer.numKey returns the "1" string" (mapping template reference).
-  const authorizer = context.get("authorizer");
-  if (authorizer instanceof JavaMap) for (const [key, value] of authorizer) if (typeof value !== "string" && !(value instanceof JavaMap)) authorizer.set(key, javaString(value));
-  context.set("requestOverride", variables.overrides.request);
-  context.set("responseOverride", variables.overrides.response);
   const globals = new Map<string, unknown>([
     ["input", new InputVariable(input)],
     ["util", new UtilVariable()],
-    ["context", context],
-    ["stageVariables", fromHost(variables.stageVariables)],
     [QUOTE_VARIABLE, '"'],
   ]);
+  // The request's environment becomes template values only for a template that can name it.
+  if (template.includes("context")) globals.set("context", contextMap(variables));
+  if (template.includes("stageVariables")) globals.set("stageVariables", fromHost(variables.stageVariables));
   variables.overrides.beginTemplate();
   try {
     return new Renderer(globals, macros, parseStringLiteral).render(nodes);
@@ -120,6 +117,16 @@ export function renderTemplate(template: string, input: TemplateInput, variables
     if (error instanceof MappingTemplateError) throw error;
     throw new MappingTemplateError(`mapping template failed: ${(error as Error).message}`);
   }
+}
+
+function contextMap(variables: TemplateVariables): JavaMap {
+  const context = fromHost(variables.context) as JavaMap;
+  // "calling $context.authorizer.numKey returns the "1" string" (mapping template reference).
+  const authorizer = context.get("authorizer");
+  if (authorizer instanceof JavaMap) for (const [key, value] of authorizer) if (typeof value !== "string" && !(value instanceof JavaMap)) authorizer.set(key, javaString(value));
+  context.set("requestOverride", variables.overrides.request);
+  context.set("responseOverride", variables.overrides.response);
+  return context;
 }
 
 const NO_DOCUMENT = Symbol("no JSON document");

@@ -6,7 +6,6 @@ import { JavaMap, JsonArray } from "./values";
 
 export class JsonSyntaxError extends Error {}
 
-const WHITESPACE = new Set([" ", "\t", "\n", "\r"]);
 const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 const STRING_END = { '"': /["\\\u0000-\u001f]/g, "'": /['\\\u0000-\u001f]/g };
 const NAME = /[A-Za-z_$][\w$]*/y;
@@ -18,7 +17,7 @@ export function parseJson(text: string, options: { relaxed?: boolean } = {}): un
     throw new JsonSyntaxError(`${what} at position ${i}`);
   };
   const skip = () => {
-    while (i < text.length && WHITESPACE.has(text[i])) i++;
+    for (let c = text.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = text.charCodeAt(++i));
   };
   const expect = (word: string, value: unknown) => {
     if (text.startsWith(word, i)) {
@@ -63,49 +62,43 @@ export function parseJson(text: string, options: { relaxed?: boolean } = {}): un
     i += found[0].length;
     return found[0];
   };
+  /** The members of an object or array up to `close`, comma-separated, each read by `member`. */
+  const members = (close: "}" | "]", member: () => void) => {
+    i++; // the opening bracket
+    skip();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (;;) {
+      member();
+      skip();
+      if (text[i] === ",") i++;
+      else if (text[i] === close) {
+        i++;
+        return;
+      } else fail(`expected ',' or '${close}'`);
+    }
+  };
   const value = (): unknown => {
     skip();
     const c = text[i];
     if (c === "{") {
       const map = new JavaMap();
-      i++;
-      skip();
-      if (text[i] === "}") {
-        i++;
-        return map;
-      }
-      for (;;) {
+      members("}", () => {
         skip();
         const key = isQuote(text[i]) ? string() : name();
         skip();
         if (text[i] !== ":") fail("expected ':'");
         i++;
         map.set(key, value());
-        skip();
-        if (text[i] === ",") i++;
-        else if (text[i] === "}") {
-          i++;
-          return map;
-        } else fail("expected ',' or '}'");
-      }
+      });
+      return map;
     }
     if (c === "[") {
       const array = new JsonArray();
-      i++;
-      skip();
-      if (text[i] === "]") {
-        i++;
-        return array;
-      }
-      for (;;) {
-        array.push(value());
-        skip();
-        if (text[i] === ",") i++;
-        else if (text[i] === "]") {
-          i++;
-          return array;
-        } else fail("expected ',' or ']'");
-      }
+      members("]", () => array.push(value()));
+      return array;
     }
     if (isQuote(c)) return string();
     if (c === "t") return expect("true", true);

@@ -67,6 +67,3 @@ export class UtilVariable extends HostObject {
     return arg === null || arg === undefined ? null : FUNCTIONS[name](javaString(arg));
   }
 }
-
-/** The names `$util.<name>(...)` answers to. */
-export const UTIL_FUNCTIONS = Object.keys(FUNCTIONS);

@@ -52,7 +52,6 @@ export abstract class HostObject {
 export const NO_SUCH_METHOD = Symbol("no such method");
 
 export const isNumber = (value: unknown): value is bigint | number => typeof value === "bigint" || typeof value === "number";
-export const isList = (value: unknown): value is unknown[] => Array.isArray(value);
 
 /** Java's Double.toString: `2.0`, `249.99`, `1.0E7`, `1.0E-4`. */
 export function javaDouble(value: number): string {
@@ -154,43 +153,29 @@ export function velocityCompare(operator: "<" | ">" | "<=" | ">=", left: unknown
   return operator === "<" ? c < 0 : operator === ">" ? c > 0 : operator === "<=" ? c <= 0 : c >= 0;
 }
 
+type MathOperator = "+" | "-" | "*" | "/" | "%";
+
+// JavaScript's operators on two bigints are Java's on two integers (`/` truncates, `%` keeps the
+// dividend's sign), and on two numbers Java's on two doubles.
+const ARITHMETIC: Record<MathOperator, (a: any, b: any) => bigint | number> = {
+  "+": (a, b) => a + b,
+  "-": (a, b) => a - b,
+  "*": (a, b) => a * b,
+  "/": (a, b) => a / b,
+  "%": (a, b) => a % b,
+};
+
 /**
  * Velocity 1.7's arithmetic (MathUtils): whole numbers stay whole (`7 / 2` is 3), a double makes
  * the result a double, division by zero and non-numbers give null. `+` with a string joins text.
  */
-export function velocityMath(operator: "+" | "-" | "*" | "/" | "%", left: unknown, right: unknown): unknown {
+export function velocityMath(operator: MathOperator, left: unknown, right: unknown): unknown {
   if (operator === "+" && (typeof left === "string" || typeof right === "string")) {
     // A null side joins as the empty text it renders as.
     return (left === null || left === undefined ? "" : javaString(left)) + (right === null || right === undefined ? "" : javaString(right));
   }
   if (!isNumber(left) || !isNumber(right)) return null;
   if ((operator === "/" || operator === "%") && Number(right) === 0) return null;
-  if (typeof left === "bigint" && typeof right === "bigint") {
-    switch (operator) {
-      case "+":
-        return left + right;
-      case "-":
-        return left - right;
-      case "*":
-        return left * right;
-      case "/":
-        return left / right;
-      case "%":
-        return left % right;
-    }
-  }
-  const x = Number(left);
-  const y = Number(right);
-  switch (operator) {
-    case "+":
-      return x + y;
-    case "-":
-      return x - y;
-    case "*":
-      return x * y;
-    case "/":
-      return x / y;
-    case "%":
-      return x % y;
-  }
+  const whole = typeof left === "bigint" && typeof right === "bigint";
+  return ARITHMETIC[operator](whole ? left : Number(left), whole ? right : Number(right));
 }
