@@ -18,11 +18,13 @@ class ManualClock implements GatewayClock {
     return this.time;
   }
 
-  after(ms: number, signal: AbortSignal): Promise<boolean> {
-    return new Promise((resolve) => {
+  timer(ms: number) {
+    let cancel!: () => void;
+    const elapsed = new Promise<boolean>((resolve) => {
       this.timers.push({ at: this.time + ms, resolve });
-      signal.addEventListener("abort", () => resolve(false));
+      cancel = () => resolve(false);
     });
+    return { elapsed, cancel };
   }
 
   advance(ms: number): void {

@@ -36,20 +36,23 @@ export type Authorization = { allowed: true } | { allowed: false; reason: string
 export interface GatewayClock {
   /** Epoch milliseconds. */
   now(): number;
-  /** Resolves true once `ms` have passed, false when `signal` aborts first; never keeps the process alive. */
-  after(ms: number, signal: AbortSignal): Promise<boolean>;
+  /** A timer of `ms`: `elapsed` resolves true when it has run, false once cancelled; it never keeps the process alive. */
+  timer(ms: number): { elapsed: Promise<boolean>; cancel(): void };
 }
 
 export const REAL_TIME: GatewayClock = {
   now: () => Date.now(),
-  after: (ms, signal) =>
-    new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(true), ms).unref();
-      signal.addEventListener("abort", () => {
-        clearTimeout(timer);
+  timer: (ms) => {
+    let cancel!: () => void;
+    const elapsed = new Promise<boolean>((resolve) => {
+      const timeout = setTimeout(() => resolve(true), ms).unref();
+      cancel = () => {
+        clearTimeout(timeout);
         resolve(false);
-      });
-    }),
+      };
+    });
+    return { elapsed, cancel };
+  },
 };
 
 export interface ApiGatewayDependencies {

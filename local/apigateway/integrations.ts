@@ -9,7 +9,7 @@ import type { ApiResponse, StageCall } from "./pipeline";
 import { findHeader, lambdaArnOfUri, proxyRequestContext, resolveMappingValue } from "./pipeline";
 import { parseProxyResponse } from "./proxy-response";
 import type { Integration, IntegrationResponse } from "./state";
-import { MappingTemplateError, renderTemplate } from "./vtl";
+import { MappingTemplateError, TemplateOverrides, renderTemplate } from "./vtl";
 import { JsonSyntaxError, parseJson } from "./vtl/json";
 import { JavaMap } from "./vtl/values";
 
@@ -54,8 +54,8 @@ function lambdaFunction(call: StageCall, uri: string | undefined): string {
  * request, API Gateway returns a 500 error code").
  */
 async function invoke(call: StageCall, integration: Integration, functionArn: string, event: unknown): Promise<InvokeResult> {
-  const abort = new AbortController();
-  const timeout = call.clock.after(integration.timeoutMs, abort.signal).then((elapsed) => {
+  const timer = call.clock.timer(integration.timeoutMs);
+  const timeout = timer.elapsed.then((elapsed) => {
     if (elapsed) throw new GatewayFailure("INTEGRATION_TIMEOUT", undefined, { phase: "integration", error: "Execution failed due to a timeout error" });
   });
   let invoked: InvokeResult;
@@ -71,7 +71,7 @@ async function invoke(call: StageCall, integration: Integration, functionArn: st
       500,
     );
   } finally {
-    abort.abort();
+    timer.cancel();
   }
   call.state.context.integration.requestId = invoked.requestId;
   call.state.context.integration.integrationStatus = 200;
@@ -135,7 +135,7 @@ function render(template: string, body: string, call: StageCall): string {
     return renderTemplate(
       template,
       { body, params: { path: call.state.pathParameters, querystring: call.state.query, header: call.state.request.headers } },
-      { context: call.state.context, stageVariables: call.state.stageVariables, overrides: call.state.overrides },
+      { context: call.state.context, stageVariables: call.state.stageVariables, overrides: (call.state.overrides ??= new TemplateOverrides()) },
     );
   } catch (error) {
     if (error instanceof MappingTemplateError) throw configError(`mapping template failed: ${error.message}`);
@@ -164,7 +164,7 @@ async function nonProxy(call: StageCall, integration: Integration): Promise<ApiR
     const value = resolveMappingValue(source, state);
     if (name && value !== undefined) headers[name] = value;
   }
-  Object.assign(headers, state.overrides.requestHeaders());
+  Object.assign(headers, state.overrides?.requestHeaders());
 
   const backend =
     integration.type === "MOCK"
@@ -274,12 +274,12 @@ function integrationResponse(call: StageCall, integration: Integration, backend:
   // Response overrides apply whether the request or the response template set them.
   let status: number;
   try {
-    status = state.overrides.responseStatus() ?? Number(selected.statusCode);
+    status = state.overrides?.responseStatus() ?? Number(selected.statusCode);
   } catch (error) {
     if (error instanceof MappingTemplateError) throw configError(error.message);
     throw error;
   }
-  Object.assign(headers, state.overrides.responseHeaders());
+  Object.assign(headers, state.overrides?.responseHeaders());
   if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = contentType ?? "application/json";
   return { status, headers, body: Buffer.from(body, "utf8") };
 }

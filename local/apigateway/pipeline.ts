@@ -55,8 +55,8 @@ export interface RequestState {
   pathParameters: Record<string, string>;
   method?: Method;
   stageVariables: Record<string, string>;
-  /** `$context.requestOverride` / `.responseOverride`, shared by the request's templates. */
-  overrides: TemplateOverrides;
+  /** `$context.requestOverride` / `.responseOverride`, shared by the request's templates (made by the first). */
+  overrides?: TemplateOverrides;
 }
 
 /** What an integration needs of the stage it runs for. */
@@ -130,7 +130,6 @@ export class StageEndpoint {
       multiQuery: multi,
       pathParameters: {},
       stageVariables: this.stage.variables,
-      overrides: new TemplateOverrides(),
       context: {
         requestId,
         extendedRequestId: requestId.replace(/-/g, "").slice(0, 16),
