@@ -176,6 +176,11 @@ describe("Lambda proxy responses API Gateway accepts", () => {
     expect(cookies.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
   });
 
+  it(`a header value beyond Latin-1 goes out as its UTF-8 bytes [${OUTPUT_FORMAT_DOC}]`, async () => {
+    const response = await answerWith({ statusCode: 200, headers: { "x-currency": "€uro" } });
+    expect(Buffer.from(response.headers.get("x-currency")!, "latin1").toString("utf8")).toBe("€uro");
+  });
+
   it(`a Content-Length or Date of the function is remapped, not sent as the response's own [${OUTPUT_FORMAT_DOC}; Amazon API Gateway important notes]`, async () => {
     const response = await answerWith({ statusCode: 200, headers: { "Content-Length": "999", Date: "yesterday" }, body: "ok" });
     expect(await response.text()).toBe("ok");

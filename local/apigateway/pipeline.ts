@@ -179,6 +179,7 @@ export class StageEndpoint {
       // A header no HTTP response can carry (from a template's override) fails the request.
       response = this.gatewayResponse(new GatewayFailure("API_CONFIGURATION_ERROR", undefined, { phase: "integration", error: `Execution failed due to configuration error: ${invalid}` }), state);
     }
+    utf8HeaderValues(response.headers);
     response.headers["x-amzn-RequestId"] = requestId;
     response.headers["x-amz-apigw-id"] = state.context.extendedRequestId;
     state.context.status = response.status;
@@ -559,13 +560,20 @@ export class UsagePlanEnforcer {
 export { header as findHeader };
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]|[^\u0000-\u00ff]/;
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
 
 /** What makes a header unsendable, if one is. */
 function invalidHeader(headers: ApiResponse["headers"]): string | undefined {
   for (const [name, value] of Object.entries(headers)) {
     if (!TOKEN.test(name)) return `${JSON.stringify(name)} is not a valid header name`;
-    if ([value].flat().some((v) => CONTROL.test(v))) return `the value of header ${JSON.stringify(name)} holds a control character or a character beyond Latin-1`;
+    if ([value].flat().some((v) => CONTROL.test(v))) return `the value of header ${JSON.stringify(name)} holds a control character`;
   }
   return undefined;
+}
+
+/** Header values go out as bytes: a character beyond Latin-1 as its UTF-8 bytes. */
+function utf8HeaderValues(headers: ApiResponse["headers"]): void {
+  const utf8 = (v: string) => (BEYOND_LATIN1.test(v) ? Buffer.from(v, "utf8").toString("latin1") : v);
+  for (const [name, value] of Object.entries(headers)) headers[name] = Array.isArray(value) ? value.map(utf8) : utf8(value);
 }

@@ -10,7 +10,8 @@
 //    and sends the multi values first.
 // Decided here where the recordings are silent: a status outside 100-599, a body that is not a
 // string, a non-boolean isBase64Encoded, a header name that is not an HTTP token and a header
-// value holding a control character are refused too (no HTTP response could carry them).
+// value holding a control character are refused too (no HTTP response could carry them); a
+// number as a header value is sent as its text, as a boolean is.
 import type { ApiResponse } from "./pipeline";
 
 export interface ProxyResponse {
@@ -40,9 +41,7 @@ const describe = (value: unknown) => (value === null ? "null" : Array.isArray(va
 function headerValue(name: string, value: unknown): string | { reason: string } {
   if (typeof value === "string" || typeof value === "boolean" || typeof value === "number") {
     const text = String(value);
-    if (CONTROL.test(text)) return { reason: `the value of header ${JSON.stringify(name)} holds a control character` };
-    // Characters beyond Latin-1 go out as their UTF-8 bytes.
-    return /[^\u0000-\u00ff]/.test(text) ? Buffer.from(text, "utf8").toString("latin1") : text;
+    return CONTROL.test(text) ? { reason: `the value of header ${JSON.stringify(name)} holds a control character` } : text;
   }
   return { reason: `the value of header ${JSON.stringify(name)} is ${describe(value)}, not a string` };
 }
