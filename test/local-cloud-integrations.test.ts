@@ -42,7 +42,7 @@ describe("local cloud integrations", () => {
     expect(await response.json()).toEqual({ message: "rejected" });
     const items = await cloud.dynamodbClient("us-east-1").send(new ScanCommand({ TableName: FIXTURE_TABLE }));
     expect(items.Items).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await cloud.flushLogs();
     const logs = cloud.endpoints().regions["us-east-1"].logs;
     const file = readdirSync(logs).find((f) => f.includes("access"))!;
     const line = readFileSync(join(logs, file), "utf8").trim().split("\n").map((l) => JSON.parse(l)).find((l) => l.resourcePath === "/items")!;

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
+import { publiclyReadable } from "../local/s3/website";
 import { loadConfig } from "../stacks/config";
 import { REPO_ROOT, synth } from "../scripts/lib/synth";
 
@@ -108,7 +109,7 @@ describe("local cloud: the platform deployed from its synthesized Terraform", ()
 
   it("writes an access log line per request in the stage's JSON format, with the enhanced fields", async () => {
     await getJson(`${api("us-west-2")}/helloworld?x=1`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await cloud.flushLogs();
     const { readFileSync, readdirSync } = await import("node:fs");
     const logs = cloud.endpoints().regions["us-west-2"].logs;
     const file = readdirSync(logs).find((f) => f.includes("access"))!;
@@ -175,8 +176,14 @@ describe("local cloud: the platform deployed from its synthesized Terraform", ()
     expect(await page.text()).toContain("<html");
     const config = await (await fetch(`${url}config.json`)).json();
     expect(config.region).toBe("us-east-1");
-    const base = url.slice(0, url.indexOf(bucket));
-    expect((await fetch(`${base}platform-mars-111111111111-us-east-1/images/x.bmp`)).status).toBe(404);
     expect((await fetch(`${url}nothing-here.js`)).status).toBe(404);
+
+    // Public, as S3 decides it: a bucket policy lets everyone s3:GetObject and the public access
+    // block does not restrict public buckets. The login bucket is public by design, which shows
+    // the judgement can say "public"; the Mars bucket must not be, and blocks all four ways.
+    expect(publiclyReadable(cloud.s3Bucket(bucket), "index.html")).toBe(true);
+    const mars = cloud.s3Bucket("platform-mars-111111111111-us-east-1");
+    expect(publiclyReadable(mars, "images/x.bmp")).toBe(false);
+    expect(mars.publicAccessBlock).toEqual({ blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true });
   });
 });

@@ -4,6 +4,9 @@ import { loadConfig } from "../stacks/config";
 import { HEALTH_CHECK, LATENCY_RECORD_TTL } from "../stacks/global-dns";
 import { ACCESS_LOG_FORMAT } from "../modules/rest-api/formats";
 import { PRIMARY_ONLY_SCOPE } from "../modules/saml-federation";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { readSynthesized } from "../scripts/lib/synthesized";
+import { fixtureStack } from "./helpers/fixture-app";
 import { only, resources, synthTo, type Synthesized } from "./helpers/synth";
 
 const config = loadConfig();
@@ -119,13 +122,40 @@ describe("regional platform", () => {
     }
   });
 
-  it("the deployment trigger changes when an integration changes, and only then", () => {
+  it("the deployment trigger is the same for the same API: a second synth, a setting outside the API", () => {
     const hashOf = (s: Synthesized) => only(s.stack("platform-us-east-1"), "aws_api_gateway_deployment").triggers.configuration;
     const again = synthTo("aws");
     expect(hashOf(again)).toBe(hashOf(aws));
     const changed = structuredClone(config);
     changed.environments.dev.logRetentionDays = 30; // not part of the API's configuration
     expect(hashOf(synthTo("aws", changed))).toBe(hashOf(aws));
+  });
+
+  it("the deployment trigger changes when an integration, an integration response or a method changes, and only then", () => {
+    // The REST API module with one route; each variant changes one thing.
+    const trigger = (variant: { requestTemplate?: string; responseTemplate?: string; authorization?: "NONE" | "AWS_IAM"; unrelated?: boolean }) => {
+      const { app, stack, api, outdir } = fixtureStack("trigger");
+      api.addMethod({
+        httpMethod: "GET",
+        path: "/thing",
+        authorization: variant.authorization,
+        integration: {
+          type: "MOCK",
+          requestTemplates: { "application/json": variant.requestTemplate ?? '{"statusCode": 200}' },
+          responses: [{ statusCode: "200", responseTemplates: { "application/json": variant.responseTemplate ?? '{"ok": true}' } }],
+        },
+      });
+      if (variant.unrelated) new CloudwatchLogGroup(stack, "unrelated", { name: "unrelated", retentionInDays: 1 });
+      app.synth();
+      const [synthesized] = readSynthesized(outdir);
+      return only(synthesized.json, "aws_api_gateway_deployment").triggers.configuration;
+    };
+    const original = trigger({});
+    expect(trigger({})).toBe(original);
+    expect(trigger({ unrelated: true })).toBe(original);
+    expect(trigger({ requestTemplate: '{"statusCode": 201}' })).not.toBe(original);
+    expect(trigger({ responseTemplate: '{"ok": false}' })).not.toBe(original);
+    expect(trigger({ authorization: "AWS_IAM" })).not.toBe(original);
   });
 
   it.each(REGIONAL)("%s: JSON gateway responses for every 4XX and 5XX, keeping their status codes", (name) => {

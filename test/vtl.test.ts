@@ -1,5 +1,8 @@
+// The mapping template engine on its own: $input, $util, $context, Velocity semantics as API
+// Gateway has them, errors, and the templates this platform ships. The conformance suite against
+// AWS's documentation and recorded responses is test/vtl-conformance.test.ts.
 import { describe, expect, it } from "vitest";
-import { MappingTemplateError, compileTemplate, renderTemplate, type TemplateInput } from "../local/apigateway/vtl";
+import { MappingTemplateError, TemplateOverrides, compileTemplate, renderTemplate, type TemplateInput } from "../local/apigateway/vtl";
 import { beaconTemplate } from "../modules/clickstream";
 import { PICKUP_FAILED, PICKUP_RESPONSE, PROCESS_SAML_REQUEST, USERS_RESPONSE, pickupRequest } from "../modules/saml-federation/templates";
 import { GATEWAY_RESPONSE_TEMPLATE } from "../modules/rest-api/formats";
@@ -12,12 +15,13 @@ const context = {
   authorizer: { principalId: "user-hash-1", claims: { email: "ada@example.com" } },
 };
 
-function render(template: string, input: Partial<TemplateInput> = {}, stageVariables: Record<string, string> = {}) {
-  return renderTemplate(
+function render(template: string, input: Partial<TemplateInput> = {}, stageVariables: Record<string, string> = {}, overrides = new TemplateOverrides()) {
+  const output = renderTemplate(
     template,
     { body: input.body ?? "", params: input.params ?? { path: {}, querystring: {}, header: {} } },
-    { context, stageVariables },
+    { context, stageVariables, overrides },
   );
+  return { output, overrides };
 }
 const out = (template: string, input: Partial<TemplateInput> = {}) => render(template, input).output;
 const json = (body: unknown) => ({ body: JSON.stringify(body) });
@@ -55,9 +59,12 @@ describe("$input", () => {
     expect(out("$input.path('$').name.length()", json(body))).toBe("3");
   });
 
-  it("a missing or null path renders as the reference text, quietly as nothing", () => {
-    expect(out("[$!input.path('$.missing')][$!input.path('$.nothing')]", json(body))).toBe("[][]");
-    expect(out("#set($x = $input.path('$.nothing'))$x", json(body))).toBe("$x");
+  // API Gateway renders a missing or null value as nothing, quiet reference or not (recorded on
+  // AWS: LocalStack test_input_path_template_formatting, "empty-body" and "nested-null-list");
+  // standard Velocity would print the reference's own text.
+  it("a missing or null path renders as nothing", () => {
+    expect(out("[$!input.path('$.missing')][$input.path('$.nothing')]", json(body))).toBe("[][]");
+    expect(out("#set($x = $input.path('$.nothing'))[$x]", json(body))).toBe("[]");
   });
 
   it("$input.params() maps path, querystring and header; $input.params(name) searches them in that order", () => {
@@ -82,9 +89,15 @@ describe("$input", () => {
     expect(JSON.parse(rendered)).toEqual({ body: { a: 1 }, headers: { Accept: "*/*", "User-Agent": 'say "hi"' } });
   });
 
+  // The mapping template reference points at Jayway JsonPath, which reads a path without `$` as
+  // `$.` + path (PathCompiler.compile).
+  it("a path without $ starts at the root, as Jayway JsonPath reads it", () => {
+    expect(out("$input.json('pets[1].type')", json(body))).toBe('"cat"');
+  });
+
   it("a bad JSONPath is a MappingTemplateError naming the path", () => {
-    expect(renderError("$input.json('pets')", json(body)).message).toMatch(/invalid JSONPath "pets"/);
-    expect(renderError("$input.path('$.pets[x]')", json(body)).message).toMatch(/invalid JSONPath/);
+    expect(renderError("$input.path('$.pets[x]')", json(body)).message).toMatch(/JSONPath "\$\.pets\[x\]" at 6: \[x\]: expected a quoted name/);
+    expect(renderError("$input.path('$.pets[?(@.price > 100)]')", json(body)).message).toMatch(/not emulated by the local cloud/);
   });
 });
 
@@ -118,37 +131,43 @@ describe("$util", () => {
 });
 
 describe("$context and $stageVariables", () => {
-  it("reads nested context and stage variables", () => {
-    expect(out("$context.identity.sourceIp $context.authorizer.principalId $context.authorizer.claims.email $stageVariables.table")).toBe(
-      "192.0.2.1 user-hash-1 ada@example.com $stageVariables.table",
+  it("reads nested context and stage variables; a stage variable the stage does not have is nothing", () => {
+    expect(out("$context.identity.sourceIp $context.authorizer.principalId $context.authorizer.claims.email [$stageVariables.table]")).toBe(
+      "192.0.2.1 user-hash-1 ada@example.com []",
     );
     expect(render("${stageVariables.table}", {}, { table: "Comments" }).output).toBe("Comments");
   });
 
-  it("request and response overrides land in the result", () => {
-    const result = render(`#set($context.requestOverride.header.X-Trace = "t-1")
+  it("request and response overrides land in the request's overrides", () => {
+    const { output, overrides } = render(`#set($context.requestOverride.header.X-Trace = "t-1")
 #set($context.requestOverride.querystring.page = "2")
 #set($context.requestOverride.path.id = $input.params('id'))
 #set($context.responseOverride.status = 400)
 #set($context.responseOverride.header.Retry-After = 30)
 done`, { params: { path: { id: "p9" }, querystring: {}, header: {} } });
-    expect(result.output).toBe("done");
-    expect(result.requestOverride).toEqual({ header: { "X-Trace": "t-1" }, querystring: { page: "2" }, path: { id: "p9" } });
-    expect(result.responseOverride).toEqual({ status: 400, header: { "Retry-After": "30" } });
+    expect(output).toBe("done");
+    expect(overrides.requestHeaders()).toEqual({ "X-Trace": "t-1" });
+    expect(String(overrides.request.get("querystring"))).toBe("{page=2}");
+    expect(String(overrides.request.get("path"))).toBe("{id=p9}");
+    expect(overrides.responseStatus()).toBe(400);
+    expect(overrides.responseHeaders()).toEqual({ "Retry-After": "30" });
   });
 
   it("no override leaves the status unset", () => {
-    expect(render("x").responseOverride).toEqual({ status: undefined, header: {} });
+    expect(render("x").overrides.responseStatus()).toBeUndefined();
   });
 
   it("an override status that is not an HTTP status is an error", () => {
-    expect(renderError("#set($context.responseOverride.status = 'teapot')").message).toMatch(/responseOverride\.status/);
+    const { overrides } = render("#set($context.responseOverride.status = 'teapot')");
+    expect(() => overrides.responseStatus()).toThrow(/responseOverride\.status must be an HTTP status code, got teapot/);
   });
 });
 
 describe("Velocity 1.7 semantics", () => {
-  it("undefined references render literally, quiet ones as nothing", () => {
-    expect(out("$foo ${foo} $!foo $!{foo} $context.nope")).toBe("$foo ${foo}   $context.nope");
+  // Recorded on AWS (LocalStack test_input_path_template_formatting): `$result.nested` of a null
+  // $result renders as nothing. Standard Velocity prints an undefined reference's own text.
+  it("undefined references render as nothing, quiet or not", () => {
+    expect(out("[$foo][${foo}][$!foo][$!{foo}][$context.nope][$foo.bar.baz()]")).toBe("[][][][][][]");
   });
 
   it("#if: only null and false are false; empty string and 0 are true", () => {
@@ -168,7 +187,8 @@ describe("Velocity 1.7 semantics", () => {
     ].join("\n");
     const setup = "#set($s = $input.path('$.s'))#set($m = $input.path('$.m'))#set($l = $input.path('$.l'))";
     expect(out(setup + template, json(body))).toBe(
-      ["2 11 hello world HELLO WORLD Hell0 W0rld Hello true true false 6 Hello World", "2 1 [a, b] true false false {a=1, b=2}", "2 y true false [x, y]"].join("\n"),
+      // A JSON list prints as JSON, a map as Java's {k=v} (recorded: test_input_path_template_formatting).
+      ["2 11 hello world HELLO WORLD Hell0 W0rld Hello true true false 6 Hello World", "2 1 [a, b] true false false {a=1, b=2}", '2 y true false ["x","y"]'].join("\n"),
     );
   });
 
@@ -177,7 +197,7 @@ describe("Velocity 1.7 semantics", () => {
   });
 
   it("#foreach over a map iterates its values and scopes its variables", () => {
-    expect(out("#set($m = {'a': 1, 'b': 2})#foreach($v in $m)$v#if($foreach.hasNext),#end#end after:$v")).toBe("1,2 after:$v");
+    expect(out("#set($m = {'a': 1, 'b': 2})#foreach($v in $m)$v#if($foreach.hasNext),#end#end after:[$v]")).toBe("1,2 after:[]");
   });
 
   it("#break leaves the loop at once; #stop ends the template", () => {
@@ -189,14 +209,16 @@ describe("Velocity 1.7 semantics", () => {
     expect(out("$input.path('$.n') $input.path('$.f') #set($sum = $input.path('$.n') + 1)$sum", json({ n: 5, f: 2.5 }))).toBe("5 2.5 6");
   });
 
+  // Velocity 1.7 (directive.set.null.allowed = false): "RHS of #set statement is null. Context
+  // will not be modified."
   it("#set to null leaves the variable as it was", () => {
-    expect(out("#set($x = 1)#set($x = $input.path('$.missing'))$x #set($y = $nope)$y", json({}))).toBe("1 $y");
+    expect(out("#set($x = 1)#set($x = $input.path('$.missing'))$x [#set($y = $nope)$y]", json({}))).toBe("1 []");
     const template = "#foreach($item in $input.path('$.items'))#set($name = $item.name)$name;#end";
     expect(out(template, json({ items: [{ name: "a" }, {}, { name: "c" }] }))).toBe("a;a;c;");
   });
 
-  it("a null value renders as its reference", () => {
-    expect(out("#set($o = $input.path('$'))$o.a [$!o.a]", json({ a: null }))).toBe("$o.a []");
+  it("a null value renders as nothing", () => {
+    expect(out("#set($o = $input.path('$'))[$o.a][$!o.a]", json({ a: null }))).toBe("[][]");
   });
 });
 
@@ -332,9 +354,9 @@ describe("templates of this platform and its seeds", () => {
     const attributes = { AccessKeyId: { S: "AKIA1" }, SecretAccessKey: { S: "s3cr3t" }, SessionToken: { S: "tok" }, Expiration: { S: "2026-01-01T00:00:00Z" } };
     const found = render(PICKUP_RESPONSE, json({ Attributes: attributes }));
     expect(JSON.parse(found.output)).toEqual({ AccessKeyId: "AKIA1", SecretAccessKey: "s3cr3t", SessionToken: "tok", Expiration: "2026-01-01T00:00:00Z" });
-    expect(found.responseOverride.status).toBeUndefined();
+    expect(found.overrides.responseStatus()).toBeUndefined();
     const gone = render(PICKUP_RESPONSE, json({}));
-    expect(gone.responseOverride.status).toBe(404);
+    expect(gone.overrides.responseStatus()).toBe(404);
     expect(JSON.parse(gone.output).message).toMatch(/No credentials are waiting/);
     expect(JSON.parse(out(PICKUP_FAILED))).toEqual({
       message: "Sign-in is unavailable: the credential store did not answer. No credentials were handed out; sign in again later.",
@@ -351,7 +373,8 @@ describe("templates of this platform and its seeds", () => {
     const rendered = renderTemplate(GATEWAY_RESPONSE_TEMPLATE, { body: "", params: { path: {}, querystring: {}, header: {} } }, {
       context: { ...context, error: { messageString: '"Unauthorized"', responseType: "UNAUTHORIZED" } },
       stageVariables: {},
+      overrides: new TemplateOverrides(),
     });
-    expect(JSON.parse(rendered.output)).toEqual({ message: "Unauthorized", type: "UNAUTHORIZED", requestId: "req-1" });
+    expect(JSON.parse(rendered)).toEqual({ message: "Unauthorized", type: "UNAUTHORIZED", requestId: "req-1" });
   });
 });

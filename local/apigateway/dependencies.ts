@@ -11,13 +11,11 @@ export interface CallerIdentity {
   accountId: string;
 }
 
+/** An action of a JSON-protocol service (`arn:aws:apigateway:<region>:<service>:action/<Action>`). */
 export interface AwsServiceCall {
   region: string;
   service: string;
-  /** From `.../action/<Action>` URIs */
-  action?: string;
-  /** From `.../path/<path>` URIs */
-  path?: string;
+  action: string;
   httpMethod: string;
   body: string;
   headers: Record<string, string>;
@@ -30,6 +28,32 @@ export interface AwsServiceResult {
 }
 
 export type Authorization = { allowed: true } | { allowed: false; reason: string };
+
+/**
+ * Time as the gateway reads it (request times, authorizer caching, integration timeouts), so
+ * that the local cloud can run the gateway on its own clock.
+ */
+export interface GatewayClock {
+  /** Epoch milliseconds. */
+  now(): number;
+  /** A timer of `ms`: `elapsed` resolves true when it has run, false once cancelled; it never keeps the process alive. */
+  timer(ms: number): { elapsed: Promise<boolean>; cancel(): void };
+}
+
+export const REAL_TIME: GatewayClock = {
+  now: () => Date.now(),
+  timer: (ms) => {
+    let cancel!: () => void;
+    const elapsed = new Promise<boolean>((resolve) => {
+      const timeout = setTimeout(() => resolve(true), ms).unref();
+      cancel = () => {
+        clearTimeout(timeout);
+        resolve(false);
+      };
+    });
+    return { elapsed, cancel };
+  },
+};
 
 export interface ApiGatewayDependencies {
   invokeLambda(functionArn: string, event: unknown): Promise<InvokeResult>;
@@ -52,4 +76,6 @@ export interface ApiGatewayDependencies {
   writeAccessLog(destinationArn: string, line: string): void;
   /** Whether the region is down (an outage drill): then every request gets 503. */
   regionDown(): boolean;
+  /** Real time when absent. */
+  clock?: GatewayClock;
 }

@@ -1,27 +1,17 @@
 // Integrations: Lambda proxy, Lambda (non-proxy), AWS service actions called with the
 // integration's role, and MOCK; then the integration response chosen by its selection pattern,
-// mapped by its template and parameters.
-import type { ApiGatewayDependencies, AwsServiceCall } from "./dependencies";
+// mapped by its template and parameters. Which integrations can run here is decided when they
+// are deployed (./resources): what reaches this module is runnable.
+import { LambdaServiceError, type InvokeResult } from "../lambda/service";
+import type { AwsServiceCall } from "./dependencies";
 import { GatewayFailure } from "./gateway-responses";
-import { findHeader, lambdaArnOfUri, proxyRequestContext, resolveMappingValue, type ApiResponse, type RequestState } from "./pipeline";
-import type { Integration, IntegrationResponse, Method } from "./state";
-import { MappingTemplateError, renderTemplate, type RenderResult } from "./vtl";
-
-export interface IntegrationOutcome {
-  response: ApiResponse;
-}
-
-interface IntegrationCall {
-  state: RequestState;
-  integration: Integration;
-  method: Method;
-  methodArn: string;
-  contentType: string;
-  deps: ApiGatewayDependencies;
-  region: string;
-  accountId: string;
-  sourceArn: string;
-}
+import type { ApiResponse, StageCall } from "./pipeline";
+import { findHeader, lambdaArnOfUri, proxyRequestContext, resolveMappingValue } from "./pipeline";
+import { parseProxyResponse } from "./proxy-response";
+import type { Integration, IntegrationResponse } from "./state";
+import { MappingTemplateError, TemplateOverrides, renderTemplate } from "./vtl";
+import { JsonSyntaxError, parseJson } from "./vtl/json";
+import { JavaMap } from "./vtl/values";
 
 /** What came back from the backend, before the integration response maps it. */
 interface BackendResult {
@@ -30,184 +20,205 @@ interface BackendResult {
   status: number;
   headers: Record<string, string>;
   body: string;
-  /** Lambda errors select among patterns; a success or service answer without a match takes the default. */
-  isLambdaError: boolean;
 }
 
-const INTERNAL_ERROR_502 = (error: string) => new GatewayFailure("API_CONFIGURATION_ERROR", "Internal server error", { phase: "integration", error }, 502);
+function integrationFailure(status: number, error: string) {
+  return new GatewayFailure("API_CONFIGURATION_ERROR", "Internal server error", { phase: "integration", error }, status);
+}
 
 function configError(error: string) {
   return new GatewayFailure("API_CONFIGURATION_ERROR", undefined, { phase: "integration", error: `Execution failed due to configuration error: ${error}` });
 }
 
-export async function callIntegration(call: IntegrationCall): Promise<IntegrationOutcome> {
+export async function callIntegration(call: StageCall, integration: Integration): Promise<ApiResponse> {
   const started = performance.now();
   try {
-    if (call.integration.type === "AWS_PROXY") return { response: await lambdaProxy(call) };
-    return { response: await nonProxy(call) };
+    return integration.type === "AWS_PROXY" ? await lambdaProxy(call, integration) : await nonProxy(call, integration);
   } finally {
     call.state.context.integration.latency = Math.round(performance.now() - started);
     call.state.context.integrationLatency = call.state.context.integration.latency;
   }
 }
 
-function checkLambdaPermission(call: IntegrationCall, functionArn: string) {
-  const permitted = call.deps.lambdaAllows(functionArn, call.sourceArn);
+function lambdaFunction(call: StageCall, uri: string | undefined): string {
+  const functionArn = lambdaArnOfUri(uri)!;
+  const permitted = call.deps.lambdaAllows(functionArn, call.methodArn);
   if (!permitted.allowed) throw configError(`Invalid permissions on Lambda function (${permitted.reason})`);
+  return functionArn;
 }
 
-async function invokeWithTimeout(call: IntegrationCall, functionArn: string, event: unknown) {
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new GatewayFailure("INTEGRATION_TIMEOUT", undefined, { phase: "integration", error: "Execution failed due to a timeout error" })), call.integration.timeoutMs).unref(),
-  );
-  const invoked = await Promise.race([call.deps.invokeLambda(functionArn, event), timeout]);
+/**
+ * Invokes within the integration's timeout (504 past it). When the Lambda API refuses the
+ * invocation (throttled, function gone) API Gateway answers 500 (Lambda developer guide,
+ * "Handling Lambda errors with an API Gateway API": "If the Lambda API rejects the invocation
+ * request, API Gateway returns a 500 error code").
+ */
+async function invoke(call: StageCall, integration: Integration, functionArn: string, event: unknown): Promise<InvokeResult> {
+  const timer = call.clock.timer(integration.timeoutMs);
+  const timeout = timer.elapsed.then((elapsed) => {
+    if (elapsed) throw new GatewayFailure("INTEGRATION_TIMEOUT", undefined, { phase: "integration", error: "Execution failed due to a timeout error" });
+  });
+  let invoked: InvokeResult;
+  try {
+    invoked = (await Promise.race([call.deps.invokeLambda(functionArn, event), timeout])) as InvokeResult;
+  } catch (error) {
+    if (!(error instanceof LambdaServiceError)) throw error;
+    call.state.context.integration.integrationStatus = error.statusCode;
+    throw new GatewayFailure(
+      "INTEGRATION_FAILURE",
+      "Internal server error",
+      { phase: "integration", error: `Lambda invocation failed with status: ${error.statusCode}: ${error.code}: ${error.message}` },
+      500,
+    );
+  } finally {
+    timer.cancel();
+  }
   call.state.context.integration.requestId = invoked.requestId;
   call.state.context.integration.integrationStatus = 200;
   return invoked;
 }
 
-async function lambdaProxy(call: IntegrationCall): Promise<ApiResponse> {
-  const functionArn = lambdaArnOfUri(call.integration.uri);
-  if (!functionArn) throw configError(`unsupported AWS_PROXY URI ${call.integration.uri}`);
-  checkLambdaPermission(call, functionArn);
-  const { state } = call;
+/** Whether a media type is one of the API's binary media types (`*` matches any part). */
+function isBinary(mediaType: string | undefined, binaryMediaTypes: string[]): boolean {
+  if (!mediaType) return false;
+  const [type, subtype] = mediaType.split(";")[0].trim().toLowerCase().split("/");
+  return binaryMediaTypes.some((entry) => {
+    const [t, s] = entry.toLowerCase().split("/");
+    return (t === "*" || t === type) && (s === "*" || s === subtype);
+  });
+}
+
+async function lambdaProxy(call: StageCall, integration: Integration): Promise<ApiResponse> {
+  const functionArn = lambdaFunction(call, integration.uri);
+  const { state, binaryMediaTypes } = call;
   const { request } = state;
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (const [name, values] of Object.entries(request.multiValueHeaders)) multiValueHeaders[name] = values;
   const hasQuery = Object.keys(state.query).length > 0;
+  // A body of one of the API's binary media types reaches the function base64-encoded.
+  const binaryBody = isBinary(findHeader(request.headers, "content-type"), binaryMediaTypes);
   const event = {
     resource: state.context.resourcePath,
     path: request.requestPath.startsWith(`/${state.context.stage}/`) ? request.path : request.requestPath,
     httpMethod: request.httpMethod,
     headers: Object.keys(request.headers).length > 0 ? request.headers : null,
-    multiValueHeaders: Object.keys(multiValueHeaders).length > 0 ? multiValueHeaders : null,
+    multiValueHeaders: Object.keys(request.multiValueHeaders).length > 0 ? request.multiValueHeaders : null,
     queryStringParameters: hasQuery ? state.query : null,
     multiValueQueryStringParameters: hasQuery ? state.multiQuery : null,
     pathParameters: Object.keys(state.pathParameters).length > 0 ? state.pathParameters : null,
     stageVariables: Object.keys(state.stageVariables).length > 0 ? state.stageVariables : null,
     requestContext: proxyRequestContext(state),
-    body: request.body.length > 0 ? request.body.toString("utf8") : null,
-    isBase64Encoded: false,
+    body: request.body.length > 0 ? request.body.toString(binaryBody ? "base64" : "utf8") : null,
+    isBase64Encoded: binaryBody && request.body.length > 0,
   };
-  const invoked = await invokeWithTimeout(call, functionArn, event);
+  const invoked = await invoke(call, integration, functionArn, event);
   if (!invoked.ok) {
     state.context.integration.status = 200;
-    throw INTERNAL_ERROR_502(`Lambda execution failed with status 200 due to customer function error: ${invoked.error.errorMessage}`);
+    throw integrationFailure(502, `Lambda execution failed with status 200 due to customer function error: ${invoked.error.errorMessage}`);
   }
-  let result: any;
-  try {
-    result = JSON.parse(invoked.payload);
-  } catch {
-    throw INTERNAL_ERROR_502("Malformed Lambda proxy response");
-  }
-  const status = Number(result?.statusCode);
-  if (!result || typeof result !== "object" || !Number.isInteger(status) || status < 100 || status > 599) {
-    throw INTERNAL_ERROR_502("Malformed Lambda proxy response");
-  }
+  const parsed = parseProxyResponse(invoked.payload);
+  if (!parsed.ok) throw integrationFailure(502, `Execution failed due to configuration error: Malformed Lambda proxy response: ${parsed.reason}`);
+  const { status, headers, body, isBase64Encoded } = parsed.response;
   state.context.integration.status = status;
-  const headers: Record<string, string> = {};
-  for (const [name, values] of Object.entries((result.multiValueHeaders ?? {}) as Record<string, unknown[]>)) headers[name] = values.map(String).join(",");
-  for (const [name, value] of Object.entries((result.headers ?? {}) as Record<string, unknown>)) headers[name] = String(value);
-  if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = "application/json";
-  const body = result.body === undefined || result.body === null ? "" : String(result.body);
-  return { status, headers, body: result.isBase64Encoded ? Buffer.from(body, "base64") : Buffer.from(body, "utf8") };
+  if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["Content-Type"] = "application/json";
+  // A base64 body is decoded only for a client whose first Accept type is a binary media type
+  // (binary media pages of the developer guide; recorded on AWS without binary media types: the
+  // base64 text reaches the client as it is, LocalStack test_aws_proxy_response_payload_format_validation).
+  const firstAccept = (findHeader(request.headers, "accept") ?? "").split(",")[0];
+  if (isBase64Encoded && isBinary(firstAccept, binaryMediaTypes)) {
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body.replace(/\s/g, ""))) throw integrationFailure(500, "Execution failed due to configuration error: Unable to base64 decode the body");
+    return { status, headers, body: Buffer.from(body, "base64") };
+  }
+  return { status, headers, body: Buffer.from(body, "utf8") };
 }
 
-function render(template: string, body: string, call: IntegrationCall): RenderResult {
+function render(template: string, body: string, call: StageCall): string {
   try {
-    return renderTemplate(template, { body, params: templateParams(call.state) }, {
-      context: call.state.context,
-      stageVariables: call.state.stageVariables,
-    });
+    return renderTemplate(
+      template,
+      { body, params: { path: call.state.pathParameters, querystring: call.state.query, header: call.state.request.headers } },
+      { context: call.state.context, stageVariables: call.state.stageVariables, overrides: (call.state.overrides ??= new TemplateOverrides()) },
+    );
   } catch (error) {
     if (error instanceof MappingTemplateError) throw configError(`mapping template failed: ${error.message}`);
     throw error;
   }
 }
 
-function templateParams(state: RequestState) {
-  return { path: state.pathParameters, querystring: state.query, header: state.request.headers };
-}
-
 /** The integration request body: the matching template rendered, or the body passed through. */
-function integrationRequestBody(call: IntegrationCall): { body: string; rendered?: RenderResult } {
-  const templates = call.integration.requestTemplates;
+function integrationRequestBody(call: StageCall, integration: Integration): string {
+  const templates = integration.requestTemplates;
   const template = templates[call.contentType];
   const raw = call.state.request.body.toString("utf8");
-  if (template !== undefined) {
-    const rendered = render(template, raw, call);
-    return { body: rendered.output, rendered };
-  }
-  const behavior = call.integration.passthroughBehavior;
+  if (template !== undefined) return render(template, raw, call);
+  const behavior = integration.passthroughBehavior;
   const hasTemplates = Object.keys(templates).length > 0;
   if (behavior === "NEVER" || (behavior === "WHEN_NO_TEMPLATES" && hasTemplates)) throw new GatewayFailure("UNSUPPORTED_MEDIA_TYPE");
-  return { body: raw };
+  return raw;
 }
 
-async function nonProxy(call: IntegrationCall): Promise<ApiResponse> {
-  const { integration, state } = call;
-  const { body, rendered } = integrationRequestBody(call);
+async function nonProxy(call: StageCall, integration: Integration): Promise<ApiResponse> {
+  const { state } = call;
+  const body = integrationRequestBody(call, integration);
   const headers: Record<string, string> = {};
   for (const [target, source] of Object.entries(integration.requestParameters)) {
     const name = /^integration\.request\.header\.(.+)$/.exec(target)?.[1];
     const value = resolveMappingValue(source, state);
     if (name && value !== undefined) headers[name] = value;
   }
-  Object.assign(headers, rendered?.requestOverride.header ?? {});
+  Object.assign(headers, state.overrides?.requestHeaders());
 
-  let backend: BackendResult;
-  if (integration.type === "MOCK") backend = mock(body);
-  else if (integration.type === "AWS") backend = await awsIntegration(call, body, headers);
-  else throw configError(`${integration.type} integrations are not emulated by the local cloud`);
-
+  const backend =
+    integration.type === "MOCK"
+      ? mock(body)
+      : lambdaArnOfUri(integration.uri)
+        ? await lambda(call, integration, body)
+        : await awsService(call, integration, body, headers);
   state.context.integration.status = backend.status;
-  return integrationResponse(call, backend);
+  return integrationResponse(call, integration, backend);
 }
 
+/**
+ * MOCK answers with the `statusCode` of its integration request. API Gateway reads it leniently
+ * (recorded on AWS: `{statusCode: 200}`, which is not JSON, answers 200; LocalStack
+ * test_integration_mock_with_path_param); without a body the default response answers.
+ */
 function mock(body: string): BackendResult {
   let status = 200;
   if (body.trim() !== "") {
+    let parsed: unknown;
     try {
-      const parsed = JSON.parse(body);
-      if (parsed && parsed.statusCode !== undefined) status = Number(parsed.statusCode);
-    } catch {
-      throw configError("MOCK integration request template did not produce JSON with a statusCode");
+      parsed = parseJson(body, { relaxed: true });
+    } catch (error) {
+      if (!(error instanceof JsonSyntaxError)) throw error;
     }
+    const code = parsed instanceof JavaMap ? parsed.get("statusCode") : undefined;
+    if (typeof code !== "bigint") throw configError("Unable to parse statusCode. It should be an integer that is defined in the request template.");
+    status = Number(code);
   }
-  return { selector: String(status), status, headers: {}, body: "", isLambdaError: false };
+  return { selector: String(status), status, headers: {}, body: "" };
 }
 
-/** `arn:aws:apigateway:<region>:<service>:action/<Action>` or `:path/<path>` */
-function serviceCallOf(uri: string, region: string): Omit<AwsServiceCall, "httpMethod" | "body" | "headers"> {
-  const match = /^arn:aws:apigateway:([^:]+):([^:]+):(action|path)\/(.+)$/.exec(uri);
-  if (!match) throw configError(`AWS integration URI is not an API Gateway service ARN: ${uri}`);
-  const [, uriRegion, service, kind, rest] = match;
-  return { region: uriRegion || region, service, ...(kind === "action" ? { action: rest.split("&")[0] } : { path: rest }) };
+async function lambda(call: StageCall, integration: Integration, body: string): Promise<BackendResult> {
+  const functionArn = lambdaFunction(call, integration.uri);
+  let event: unknown;
+  try {
+    event = body.trim() === "" ? {} : JSON.parse(body);
+  } catch {
+    throw configError("the Lambda integration request is not JSON (InvalidRequestContentException)");
+  }
+  const invoked = await invoke(call, integration, functionArn, event);
+  if (!invoked.ok) {
+    call.state.context.integration.error = invoked.error.errorMessage;
+    const errorBody = JSON.stringify({ errorMessage: invoked.error.errorMessage, errorType: invoked.error.errorType, stackTrace: invoked.error.trace ?? [] });
+    return { selector: invoked.error.errorMessage, status: 200, headers: {}, body: errorBody };
+  }
+  // A success selects the default response, whatever a pattern would match.
+  return { selector: "", status: 200, headers: {}, body: invoked.payload };
 }
 
-async function awsIntegration(call: IntegrationCall, body: string, headers: Record<string, string>): Promise<BackendResult> {
-  const uri = call.integration.uri ?? "";
-  const functionArn = lambdaArnOfUri(uri);
-  if (functionArn) {
-    checkLambdaPermission(call, functionArn);
-    let event: unknown;
-    try {
-      event = body.trim() === "" ? {} : JSON.parse(body);
-    } catch {
-      throw configError("the Lambda integration request is not JSON (InvalidRequestContentException)");
-    }
-    const invoked = await invokeWithTimeout(call, functionArn, event);
-    if (!invoked.ok) {
-      const errorBody = JSON.stringify({ errorMessage: invoked.error.errorMessage, errorType: invoked.error.errorType, stackTrace: invoked.error.trace ?? [] });
-      call.state.context.integration.error = invoked.error.errorMessage;
-      return { selector: invoked.error.errorMessage, status: 200, headers: {}, body: errorBody, isLambdaError: true };
-    }
-    return { selector: "", status: 200, headers: {}, body: invoked.payload, isLambdaError: false };
-  }
-
-  const service = serviceCallOf(uri, call.region);
-  const request: AwsServiceCall = { ...service, httpMethod: call.integration.integrationHttpMethod ?? "POST", body, headers };
-  const roleArn = call.integration.credentials;
+async function awsService(call: StageCall, integration: Integration, body: string, headers: Record<string, string>): Promise<BackendResult> {
+  const [, uriRegion, service, action] = /^arn:aws:apigateway:([^:]*):([^:]+):action\/([^&]+)/.exec(integration.uri ?? "")!;
+  const request: AwsServiceCall = { region: uriRegion || call.region, service, action, httpMethod: integration.integrationHttpMethod ?? "POST", body, headers };
+  const roleArn = integration.credentials;
   if (!roleArn) throw configError("an AWS service integration needs credentials (an IAM role)");
   // API Gateway assumes the role, then calls the service with its session: the service's IAM
   // decides, and a refusal is the service's own answer (AccessDeniedException, 400), which the
@@ -216,7 +227,7 @@ async function awsIntegration(call: IntegrationCall, body: string, headers: Reco
   if (!assumable.allowed) throw configError(`API Gateway does not have permission to assume the provided role ${roleArn} (${assumable.reason})`);
   const result = await call.deps.callAwsService(request, roleArn);
   call.state.context.integration.integrationStatus = result.status;
-  return { selector: String(result.status), status: result.status, headers: result.headers, body: result.body, isLambdaError: false };
+  return { selector: String(result.status), status: result.status, headers: result.headers, body: result.body };
 }
 
 /** Selection patterns are Java regexes that must match the whole selector. */
@@ -239,28 +250,31 @@ function selectResponse(responses: Map<string, IntegrationResponse>, backend: Ba
   return fallback;
 }
 
-function integrationResponse(call: IntegrationCall, backend: BackendResult): ApiResponse {
-  const { state, method } = call;
-  const selected = selectResponse(call.integration.responses, backend);
+function integrationResponse(call: StageCall, integration: Integration, backend: BackendResult): ApiResponse {
+  const { state } = call;
+  const selected = selectResponse(integration.responses, backend);
   if (!selected) throw configError("No match for output mapping and no default output mapping configured");
-  if (!method.responses.has(selected.statusCode)) throw configError(`Output mapping refers to an invalid method response: ${selected.statusCode}`);
+  if (!call.method.responses.has(selected.statusCode)) throw configError(`Output mapping refers to an invalid method response: ${selected.statusCode}`);
   const headers: Record<string, string> = {};
   for (const [target, source] of Object.entries(selected.responseParameters)) {
     const name = /^method\.response\.header\.(.+)$/.exec(target)?.[1];
     const value = resolveMappingValue(source, state, { headers: backend.headers, body: backend.body });
     if (name && value !== undefined) headers[name] = value;
   }
-  let status = Number(selected.statusCode);
   let body = backend.body;
   const accept = (findHeader(state.request.headers, "accept") ?? "").split(",").map((t) => t.split(";")[0].trim().toLowerCase());
   const templates = selected.responseTemplates;
   const contentType = accept.find((t) => t in templates) ?? ("application/json" in templates ? "application/json" : Object.keys(templates)[0]);
-  if (contentType !== undefined) {
-    const rendered = render(templates[contentType], backend.body, call);
-    body = rendered.output;
-    if (rendered.responseOverride.status !== undefined) status = rendered.responseOverride.status;
-    Object.assign(headers, rendered.responseOverride.header);
+  if (contentType !== undefined) body = render(templates[contentType], backend.body, call);
+  // Response overrides apply whether the request or the response template set them.
+  let status: number;
+  try {
+    status = state.overrides?.responseStatus() ?? Number(selected.statusCode);
+  } catch (error) {
+    if (error instanceof MappingTemplateError) throw configError(error.message);
+    throw error;
   }
+  Object.assign(headers, state.overrides?.responseHeaders());
   if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = contentType ?? "application/json";
   return { status, headers, body: Buffer.from(body, "utf8") };
 }

@@ -3,14 +3,14 @@
 // integration response, gateway responses for every failure, and an access log line.
 import { randomUUID } from "node:crypto";
 import { renderAccessLog } from "./access-log";
-import type { ApiGatewayDependencies, CallerIdentity } from "./dependencies";
+import { REAL_TIME, type ApiGatewayDependencies, type CallerIdentity, type GatewayClock } from "./dependencies";
 import { GATEWAY_RESPONSE_DEFAULTS, GatewayFailure, type GatewayResponseType } from "./gateway-responses";
-import { callIntegration, type IntegrationOutcome } from "./integrations";
+import { callIntegration } from "./integrations";
 import { Router } from "./router";
 import type { ApiGatewayState, ApiSnapshot, Authorizer, Method, RestApi, Stage } from "./state";
 import { QuotaCounter, TokenBucket } from "./throttle";
 import { ModelValidators, validateRequest } from "./validation";
-import { renderTemplate } from "./vtl";
+import { TemplateOverrides, renderTemplate } from "./vtl";
 
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
@@ -34,7 +34,8 @@ export interface ApiRequest {
 
 export interface ApiResponse {
   status: number;
-  headers: Record<string, string>;
+  /** A list is sent as one header line per value (multi-value headers of a Lambda proxy). */
+  headers: Record<string, string | string[]>;
   body: Buffer;
 }
 
@@ -54,6 +55,22 @@ export interface RequestState {
   pathParameters: Record<string, string>;
   method?: Method;
   stageVariables: Record<string, string>;
+  /** `$context.requestOverride` / `.responseOverride`, shared by the request's templates (made by the first). */
+  overrides?: TemplateOverrides;
+}
+
+/** What an integration needs of the stage it runs for. */
+export interface StageCall {
+  state: RequestState;
+  method: Method;
+  methodArn: string;
+  /** The request's media type, choosing the request template. */
+  contentType: string;
+  deps: ApiGatewayDependencies;
+  clock: GatewayClock;
+  region: string;
+  accountId: string;
+  binaryMediaTypes: string[];
 }
 
 function header(headers: Record<string, string>, name: string): string | undefined {
@@ -83,6 +100,7 @@ export class StageEndpoint {
   private readonly models: ModelValidators;
   private readonly stageBucket?: TokenBucket;
   private readonly authorizerCache = new Map<string, { result: AuthorizerResult; expiresAt: number }>();
+  private readonly clock: GatewayClock;
 
   constructor(
     readonly state: ApiGatewayState,
@@ -94,6 +112,7 @@ export class StageEndpoint {
   ) {
     this.router = new Router(snapshot.resources.values());
     this.models = new ModelValidators(api.id, snapshot.models);
+    this.clock = deps.clock ?? REAL_TIME;
     const settings = stage.methodSettings.get("*/*");
     if (settings?.throttlingRateLimit !== undefined && settings.throttlingBurstLimit !== undefined) {
       this.stageBucket = new TokenBucket(settings.throttlingRateLimit, settings.throttlingBurstLimit);
@@ -102,7 +121,7 @@ export class StageEndpoint {
 
   async handle(request: ApiRequest): Promise<ApiResponse> {
     const started = performance.now();
-    const now = new Date();
+    const now = new Date(this.clock.now());
     const { single, multi } = parseQuery(request.rawQuery);
     const requestId = randomUUID();
     const state: RequestState = {
@@ -155,6 +174,12 @@ export class StageEndpoint {
       }
       response = this.gatewayResponse(error as GatewayFailure, state);
     }
+    const invalid = invalidHeader(response.headers);
+    if (invalid) {
+      // A header no HTTP response can carry (from a template's override) fails the request.
+      response = this.gatewayResponse(new GatewayFailure("API_CONFIGURATION_ERROR", undefined, { phase: "integration", error: `Execution failed due to configuration error: ${invalid}` }), state);
+    }
+    utf8HeaderValues(response.headers);
     response.headers["x-amzn-RequestId"] = requestId;
     response.headers["x-amz-apigw-id"] = state.context.extendedRequestId;
     state.context.status = response.status;
@@ -206,18 +231,20 @@ export class StageEndpoint {
 
     const integration = method.integration;
     if (!integration) throw new GatewayFailure("API_CONFIGURATION_ERROR", undefined, { phase: "integration", error: "the method has no integration" });
-    const outcome: IntegrationOutcome = await callIntegration({
-      state,
+    return callIntegration(
+      {
+        state,
+        method,
+        methodArn,
+        contentType,
+        deps: this.deps,
+        clock: this.clock,
+        region: this.state.region,
+        accountId: this.api.accountId,
+        binaryMediaTypes: this.api.binaryMediaTypes,
+      },
       integration,
-      method,
-      methodArn,
-      contentType,
-      deps: this.deps,
-      region: this.state.region,
-      accountId: this.api.accountId,
-      sourceArn: methodArn,
-    });
-    return outcome.response;
+    );
   }
 
   /** AWS_IAM and Lambda authorizers; fills $context.identity / $context.authorizer. */
@@ -305,7 +332,7 @@ export class StageEndpoint {
     const cacheKey = `${authorizer.id}\u0000${sources.join("\u0000")}`;
     const cached = authorizer.resultTtlSeconds > 0 ? this.authorizerCache.get(cacheKey) : undefined;
     let result: AuthorizerResult;
-    if (cached && cached.expiresAt > Date.now()) {
+    if (cached && cached.expiresAt > this.clock.now()) {
       result = cached.result;
     } else {
       const functionArn = lambdaArnOfUri(authorizer.authorizerUri);
@@ -325,7 +352,7 @@ export class StageEndpoint {
         throw new GatewayFailure("AUTHORIZER_CONFIGURATION_ERROR", undefined, { phase: "authorizer", error: `${invoked.error.errorType}: ${invoked.error.errorMessage}` });
       }
       result = parseAuthorizerResult(invoked.payload);
-      if (authorizer.resultTtlSeconds > 0) this.authorizerCache.set(cacheKey, { result, expiresAt: Date.now() + authorizer.resultTtlSeconds * 1000 });
+      if (authorizer.resultTtlSeconds > 0) this.authorizerCache.set(cacheKey, { result, expiresAt: this.clock.now() + authorizer.resultTtlSeconds * 1000 });
     }
     if (!policyAllows(result.policy, methodArn)) {
       state.context.authorizer.status = 403;
@@ -380,9 +407,9 @@ export class StageEndpoint {
     const template = configured?.responseTemplates["application/json"];
     if (template !== undefined) {
       try {
-        body = renderTemplate(template, { body: "", params: this.templateParams(state) }, { context: state.context, stageVariables: state.stageVariables }).output;
+        body = renderTemplate(template, { body: "", params: this.templateParams(state) }, { context: state.context, stageVariables: state.stageVariables, overrides: new TemplateOverrides() });
       } catch {
-        // A broken gateway response template falls back to the default body.
+        // A template that fails as it renders leaves the default body (its syntax was checked at deploy).
       }
     }
     for (const [name, value] of Object.entries(configured?.responseParameters ?? {})) {
@@ -531,3 +558,22 @@ export class UsagePlanEnforcer {
 }
 
 export { header as findHeader };
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
+
+/** What makes a header unsendable, if one is. */
+function invalidHeader(headers: ApiResponse["headers"]): string | undefined {
+  for (const [name, value] of Object.entries(headers)) {
+    if (!TOKEN.test(name)) return `${JSON.stringify(name)} is not a valid header name`;
+    if ([value].flat().some((v) => CONTROL.test(v))) return `the value of header ${JSON.stringify(name)} holds a control character`;
+  }
+  return undefined;
+}
+
+/** Header values go out as bytes: a character beyond Latin-1 as its UTF-8 bytes. */
+function utf8HeaderValues(headers: ApiResponse["headers"]): void {
+  const utf8 = (v: string) => (BEYOND_LATIN1.test(v) ? Buffer.from(v, "utf8").toString("latin1") : v);
+  for (const [name, value] of Object.entries(headers)) headers[name] = Array.isArray(value) ? value.map(utf8) : utf8(value);
+}

@@ -1,7 +1,12 @@
 // Terraform resource types of API Gateway (REST), applied to the region's API Gateway state.
-import type { ResourceHandler } from "../deployer/types";
+// An integration or a mapping template the local cloud cannot run as AWS would is refused here,
+// naming its address, so that nothing deploys only to fail on every request.
+import { INTEGRATION_SERVICES } from "../cloud/aws-call";
 import type { RegionServices } from "../cloud/services";
+import { DeployError, type ResourceContext, type ResourceHandler } from "../deployer/types";
+import { lambdaArnOfUri } from "./pipeline";
 import type { Integration, Stage } from "./state";
+import { templateProblem } from "./vtl";
 
 type Handler = ResourceHandler<RegionServices>;
 
@@ -19,6 +24,35 @@ const REGIONAL_ZONE_IDS: Record<string, string> = {
 };
 
 const strings = (value: unknown): Record<string, string> => (value && typeof value === "object" ? (value as Record<string, string>) : {});
+
+function refuse(ctx: ResourceContext<RegionServices>, problem: string): never {
+  throw new DeployError("UNSUPPORTED_INTEGRATION", `${ctx.stack.name}: ${ctx.address}: the local cloud cannot run this as AWS does, so it will not deploy the stack: ${problem}`);
+}
+
+function checkTemplates(ctx: ResourceContext<RegionServices>, kind: string, templates: Record<string, string>) {
+  for (const [contentType, template] of Object.entries(templates)) {
+    const problem = templateProblem(template);
+    if (problem) refuse(ctx, `${kind} template for ${contentType}: ${problem}`);
+  }
+}
+
+const EMULATED_SERVICES = Object.keys(INTEGRATION_SERVICES).join(" and ");
+
+/** Why the local cloud cannot run an integration, or undefined when it can. */
+function integrationProblem(type: string, uri: string, contentHandling: string | undefined): string | undefined {
+  if (type === "HTTP" || type === "HTTP_PROXY") return `${type} integrations call ${uri || "an HTTP endpoint"} beyond loopback, which the local cloud never reaches`;
+  if (!["AWS", "AWS_PROXY", "MOCK"].includes(type)) return `integration type ${type} is unknown`;
+  if (contentHandling) return `content_handling ${contentHandling} (binary payload conversion) is not emulated`;
+  if (type === "MOCK") return undefined;
+  if (uri.includes("${stageVariables.")) return `stage variables in the integration URI (${uri}) are not emulated`;
+  if (lambdaArnOfUri(uri)) return undefined;
+  if (type === "AWS_PROXY") return `an AWS_PROXY integration must invoke a Lambda function, got ${uri}`;
+  const service = /^arn:aws:apigateway:[^:]*:([^:]+):(action|path)\//.exec(uri);
+  if (!service) return `${uri} is not an API Gateway service URI (arn:aws:apigateway:<region>:<service>:action/<Action>)`;
+  if (!Object.hasOwn(INTEGRATION_SERVICES, service[1])) return `AWS integrations with ${service[1]} are not emulated (the local cloud emulates actions of ${EMULATED_SERVICES})`;
+  if (service[2] === "path") return `path-style AWS integrations (${service[1]}:path/...) are not emulated (the local cloud emulates actions of ${EMULATED_SERVICES})`;
+  return undefined;
+}
 const booleans = (value: unknown): Record<string, boolean> => (value && typeof value === "object" ? (value as Record<string, boolean>) : {});
 
 export const apiGatewayResources: Record<string, Handler> = {
@@ -53,7 +87,11 @@ export const apiGatewayResources: Record<string, Handler> = {
     return { id: `agm-${config.rest_api_id}-${config.resource_id}-${config.http_method}` };
   },
 
-  aws_api_gateway_integration: ({ config, services }) => {
+  aws_api_gateway_integration: (ctx) => {
+    const { config, services } = ctx;
+    const problem = integrationProblem(config.type, config.uri ?? "", config.content_handling ?? undefined);
+    if (problem) refuse(ctx, problem);
+    checkTemplates(ctx, "request", strings(config.request_templates));
     services.apigateway.putIntegration(config.rest_api_id, config.resource_id, config.http_method, {
       type: config.type as Integration["type"],
       uri: config.uri ?? undefined,
@@ -62,7 +100,6 @@ export const apiGatewayResources: Record<string, Handler> = {
       requestTemplates: strings(config.request_templates),
       requestParameters: strings(config.request_parameters),
       passthroughBehavior: config.passthrough_behavior ?? "WHEN_NO_MATCH",
-      contentHandling: config.content_handling ?? undefined,
       timeoutMs: config.timeout_milliseconds ?? 29000,
     });
     return { id: `agi-${config.rest_api_id}-${config.resource_id}-${config.http_method}` };
@@ -77,13 +114,15 @@ export const apiGatewayResources: Record<string, Handler> = {
     return { id: `agmr-${config.rest_api_id}-${config.resource_id}-${config.http_method}-${config.status_code}` };
   },
 
-  aws_api_gateway_integration_response: ({ config, services }) => {
+  aws_api_gateway_integration_response: (ctx) => {
+    const { config, services } = ctx;
+    if (config.content_handling) refuse(ctx, `content_handling ${config.content_handling} (binary payload conversion) is not emulated`);
+    checkTemplates(ctx, "response", strings(config.response_templates));
     services.apigateway.putIntegrationResponse(config.rest_api_id, config.resource_id, config.http_method, {
       statusCode: String(config.status_code),
       selectionPattern: config.selection_pattern ?? undefined,
       responseTemplates: strings(config.response_templates),
       responseParameters: strings(config.response_parameters),
-      contentHandling: config.content_handling ?? undefined,
     });
     return { id: `agir-${config.rest_api_id}-${config.resource_id}-${config.http_method}-${config.status_code}` };
   },
@@ -125,7 +164,9 @@ export const apiGatewayResources: Record<string, Handler> = {
     return { id };
   },
 
-  aws_api_gateway_gateway_response: ({ config, services }) => {
+  aws_api_gateway_gateway_response: (ctx) => {
+    const { config, services } = ctx;
+    checkTemplates(ctx, "gateway response", strings(config.response_templates));
     services.apigateway.api(config.rest_api_id).gatewayResponses.set(config.response_type, {
       responseType: config.response_type,
       statusCode: config.status_code ?? undefined,

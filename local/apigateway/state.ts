@@ -7,7 +7,6 @@ export interface IntegrationResponse {
   selectionPattern?: string;
   responseTemplates: Record<string, string>;
   responseParameters: Record<string, string>;
-  contentHandling?: string;
 }
 
 export interface MethodResponse {
@@ -16,15 +15,15 @@ export interface MethodResponse {
   responseModels: Record<string, string>;
 }
 
+/** The integration types the local cloud runs (the deployer refuses HTTP and HTTP_PROXY). */
 export interface Integration {
-  type: "AWS" | "AWS_PROXY" | "MOCK" | "HTTP" | "HTTP_PROXY";
+  type: "AWS" | "AWS_PROXY" | "MOCK";
   uri?: string;
   integrationHttpMethod?: string;
   credentials?: string;
   requestTemplates: Record<string, string>;
   requestParameters: Record<string, string>;
   passthroughBehavior: "WHEN_NO_MATCH" | "WHEN_NO_TEMPLATES" | "NEVER";
-  contentHandling?: string;
   timeoutMs: number;
   responses: Map<string, IntegrationResponse>;
 }

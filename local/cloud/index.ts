@@ -10,7 +10,7 @@ import type { IssuedCredentials } from "../sts/credentials";
 import { LOCAL_OIDC_KEYS_ORIGIN, startOidcIssuer, type RunningOidcIssuer } from "../idp/oidc";
 import type { RunningIdp } from "../idp/server";
 import { startNasaFixtureServer, type RunningNasaFixture } from "../nasa/server";
-import { S3State } from "../s3/state";
+import { S3State, type Bucket } from "../s3/state";
 import { startS3Website, type RunningWebsite } from "../s3/website";
 import type { ApiGatewayDependencies } from "../apigateway/dependencies";
 import { deployStack, type DeployedStack } from "../deployer/deploy";
@@ -393,6 +393,16 @@ export class LocalCloud {
   dynamodbClient(region: string, accountId = [...this.deployed.values()][0]?.accountId ?? DEFAULT_ACCOUNT_ID): DynamoDBClient {
     const admin = this.accounts.get(accountId).admin;
     return new DynamoDBClient({ region, endpoint: this.edgeServer!.url, credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey } });
+  }
+
+  /** A bucket as S3 holds it (policy, public access block, website), for inspection. */
+  s3Bucket(name: string): Bucket {
+    return this.s3State.getBucket(name);
+  }
+
+  /** Resolves once every log line written so far (access logs, Lambda output) is in its file. */
+  async flushLogs(): Promise<void> {
+    await Promise.all([...this.regions.values()].map((runtime) => runtime.flushLogs()));
   }
 
   lambda(region: string): LambdaService {

@@ -154,6 +154,11 @@ export class RegionRuntime {
     return mapping.config.uuid;
   }
 
+  /** Resolves once every log line written so far in this region is in its file. */
+  async flushLogs(): Promise<void> {
+    await Promise.all([...this.logs.values()].map((groups) => groups.flush()));
+  }
+
   /** Stops what calls into the stores (schedules, pollers, API Gateway, functions). */
   async stopCallers(): Promise<void> {
     for (const events of this.events.values()) events.stop();

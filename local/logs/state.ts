@@ -101,6 +101,11 @@ export class LogGroups {
     this.stream(nameOrArn).write(line.endsWith("\n") ? line : `${line}\n`);
   }
 
+  /** Resolves once every line written so far is in its file (what a reader of the files waits for). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.streams.values()].map((s) => new Promise<void>((resolve, reject) => s.write("", (error) => (error ? reject(error) : resolve())))));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.streams.values()].map((s) => new Promise<void>((resolve) => s.end(resolve))));

@@ -13,7 +13,8 @@ export interface RunningWebsite {
   stop(): Promise<void>;
 }
 
-function publiclyReadable(bucket: Bucket, key: string): boolean {
+/** Whether S3 lets an anonymous caller read the key (what a public bucket is). */
+export function publiclyReadable(bucket: Bucket, key: string): boolean {
   if (!bucket.policy || bucket.publicAccessBlock?.restrictPublicBuckets) return false;
   const request = { action: "s3:GetObject", resource: `arn:aws:s3:::${bucket.name}/${key}`, principal: { type: "AWS" as const, id: "*" } };
   return evaluate(request, { resourcePolicies: [JSON.parse(bucket.policy) as PolicyDocument] }).decision === "Allow";

@@ -15,23 +15,27 @@ import { RestApi } from "../../modules/rest-api";
 export const FIXTURE_TABLE = "FixtureItems";
 export const FIXTURE_ROLE = "fixture-items-proxy";
 
-/** Synthesizes the fixture; `allowPutItem` decides whether the integration role may write. */
-export function synthFixtureApp(options: { allowPutItem: boolean; region?: string }): string {
-  const outdir = mkdtempSync(join(tmpdir(), "fixture-app-"));
+/** A stack holding one REST API of the platform's module, for a test to add routes to. */
+export function fixtureStack(name: string, region = "us-east-1") {
+  const outdir = mkdtempSync(join(tmpdir(), `${name}-`));
   const app = new App({ outdir, stackTraces: false });
-  const stack = new TerraformStack(app, "fixture");
-  const region = options.region ?? "us-east-1";
+  const stack = new TerraformStack(app, name);
   new AwsProvider(stack, "aws", { region });
-  new LocalBackend(stack, { path: "terraform.fixture.tfstate" });
-
+  new LocalBackend(stack, { path: `terraform.${name}.tfstate` });
   const api = new RestApi(stack, "api", {
-    name: "fixture-api",
+    name: `${name}-api`,
     region,
-    project: "fixture",
+    project: name,
     logRetentionDays: 1,
     throttle: { rateLimit: 10000, burstLimit: 5000 },
-    customDomain: { domainName: "fixture.example.com", hostedZoneId: "Z0FIXTURE" },
+    customDomain: { domainName: `${name}.example.com`, hostedZoneId: "Z0FIXTURE" },
   });
+  return { app, stack, api, region, outdir };
+}
+
+/** Synthesizes the fixture; `allowPutItem` decides whether the integration role may write. */
+export function synthFixtureApp(options: { allowPutItem: boolean; region?: string }): string {
+  const { app, stack, api, region, outdir } = fixtureStack("fixture", options.region);
 
   api.addMethod({
     httpMethod: "GET",

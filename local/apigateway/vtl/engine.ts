@@ -1,16 +1,21 @@
-// velocityjs's renderer with Velocity 1.7's semantics where they differ from JavaScript's, which
-// is what API Gateway runs: `#if` truthiness (only null and false are false), a null value
-// rendering as its reference text, `#set` of null changing nothing, `#break` leaving the loop at
-// once, `#foreach` scoping its variables (also over a map) and offering `$velocityHasNext`.
-// Loops are bounded so that no template can hang the gateway.
-import { Compile, Helper } from "velocityjs";
+// A Velocity 1.7 renderer for the syntax tree velocityjs parses, with API Gateway's semantics
+// rather than JavaScript's: Java values and methods (./values, ./java-methods), `#if` truthiness
+// (only null and false are false), `==` as Velocity compares, whole-number arithmetic, `#set` of
+// null changing nothing, `#foreach` over a map's values with `$foreach` / `$velocityCount`,
+// `#break`, `#stop`, `#macro`, `#define`. Where API Gateway differs from Velocity it follows
+// API Gateway: a null or missing reference renders as the empty string, not as its own text
+// (recorded on AWS: LocalStack test_input_path_template_formatting). Loops and macro recursion
+// are bounded so that no template can hang the gateway or exhaust its memory.
 import { MappingTemplateError } from "./errors";
+import { callMethod, getIndex, getProperty } from "./java-methods";
+import { HostObject, JavaMap, NO_SUCH_METHOD, isTruthy, javaString, velocityCompare, velocityEquals, velocityMath } from "./values";
 
 /** Iterations one rendering may run in all of its loops, and the longest `[a..b]` range. */
-export const MAX_ITERATIONS = 100_000;
+const MAX_ITERATIONS = 100_000;
+/** Nesting of macro calls. */
+const MAX_MACRO_DEPTH = 100;
 
-// The parts of velocityjs's AST and renderer this subclass works with (the package does not
-// export their types).
+// The parts of velocityjs's syntax tree this renderer reads (the package does not export them).
 export interface Position {
   first_line: number;
   first_column: number;
@@ -27,171 +32,334 @@ export interface Ast {
   to?: string;
   value?: unknown;
   isRange?: boolean;
+  isEval?: boolean;
+  path?: Ast[];
+  args?: Ast[] | false;
+  equal?: [Ast, Ast];
 }
 export type Node = Ast | string | Node[];
 
-type Local = Record<string, unknown>;
-interface Internals {
-  local: Record<string, Local>;
-  conditions: string[];
-  contextId: string;
-  runState: { stop: boolean; break: boolean };
-  getBlock(block: Node[]): string;
-  getReferences(ast: Ast, isVal?: boolean): unknown;
-  getLiteral(ast: Ast): unknown;
-  getExpression(ast: Ast): unknown;
-  setValue(ast: Ast): void;
-  getMacro(ast: Ast): string;
-}
-
-const base = Compile.prototype as unknown as Internals & { getArray(ast: Ast): unknown[] };
-
-/** Velocity 1.7: everything but null and false is true, the empty string and 0 included. */
-export function isTruthy(value: unknown): boolean {
-  return value !== null && value !== undefined && value !== false;
-}
-
-const isMap = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
-
-let loopIds = 0;
-
-// Thrown by the value mapper of `#set` and caught there: Velocity 1.7 leaves the left side of a
-// `#set` unchanged when the right side is null (a missing path, an undefined reference).
-const NULL_ASSIGNMENT = Symbol("null #set");
-const refuseNull = (value: unknown) => {
-  if (value === null || value === undefined) throw NULL_ASSIGNMENT;
-  return value;
-};
-
-export class MappingTemplateRenderer extends Compile {
-  private iterations = 0;
-
-  constructor(asts: ConstructorParameters<typeof Compile>[0], config: ConstructorParameters<typeof Compile>[1]) {
-    super(asts, { ...config, valueMapper: refuseNull });
-  }
-
-  setValue(ast: never): void {
-    try {
-      base.setValue.call(this, ast);
-    } catch (error) {
-      if (error !== NULL_ASSIGNMENT) throw error;
-    }
-  }
-
-  private get internals(): Internals {
-    return this as unknown as Internals;
-  }
-
-  // Velocity renders a null value the way it renders an undefined one: as the reference's text.
-  // (velocityjs declares getReferences and getExpression as returning strings; they return any value.)
-  getReferences(ast: Ast, isVal?: boolean): string {
-    const value = base.getReferences.call(this, ast, isVal);
-    if (!isVal || value !== null) return value as string;
-    return this.silence || ast.leader === "$!" ? "" : Helper.getRefText(ast as never);
-  }
-
-  getExpression(ast: Ast): string {
-    return this.evaluate(ast) as string;
-  }
-
-  private evaluate(ast: Ast): unknown {
-    const [left, right] = ast.expression ?? [];
-    if (ast.type === "math" && ast.operator === "not") return !isTruthy(this.getExpression(left));
-    if (ast.type === "math" && ast.operator === "&&") return isTruthy(this.getExpression(left)) && isTruthy(this.getExpression(right));
-    if (ast.type === "math" && ast.operator === "||") return isTruthy(this.getExpression(left)) || isTruthy(this.getExpression(right));
-    return base.getExpression.call(this, ast);
-  }
-
-  getBlockIf(block: Ast[]): string {
-    for (let i = 0; i < block.length; i++) {
-      const branch = block[i];
-      if (branch.type !== "if" && branch.type !== "elseif" && branch.type !== "else") continue;
-      if (branch.type !== "else" && !isTruthy(this.getExpression(branch.condition!))) continue;
-      let end = i + 1;
-      while (end < block.length && !["elseif", "else"].includes(block[end].type)) end++;
-      return this.renderAstList(block.slice(i + 1, end) as never, this.internals.contextId);
-    }
-    return "";
-  }
-
-  getBlockEach(block: Node[]): string {
-    const ast = block[0] as Ast;
-    const from = this.internals.getLiteral({ ...ast.from!, pos: ast.pos });
-    // Velocity iterates a map's values.
-    const items = Array.isArray(from) ? from : isMap(from) ? Object.values(from) : [];
-    const contextId = `foreach:${loopIds++}`;
-    const runState = this.internals.runState;
-    let out = "";
-    for (let i = 0; i < items.length && !runState.break && !runState.stop; i++) {
-      this.countIteration(ast);
-      const hasNext = i + 1 < items.length;
-      this.internals.local[contextId] = {
-        [ast.to!]: items[i],
-        foreach: { count: i + 1, index: i, hasNext, first: i === 0, last: !hasNext },
-        velocityCount: i + 1,
-        velocityHasNext: hasNext,
-      };
-      out += this.renderAstList(block.slice(1) as never, contextId);
-    }
-    runState.break = false;
-    delete this.internals.local[contextId];
-    this.internals.conditions = this.internals.conditions.filter((id) => id !== contextId);
-    this.internals.contextId = this.internals.conditions[0] ?? "";
-    return out;
-  }
-
-  // `[a..b]` is checked before velocityjs builds it: a huge range would exhaust the memory.
-  getArray(ast: Ast): unknown[] {
-    if (ast.isRange) {
-      const [begin, end] = (ast.value as (string | Ast)[]).map((bound) => Number(typeof bound === "string" ? bound : this.internals.getReferences(bound)));
-      const size = Math.abs(end - begin) + 1;
-      if (size > MAX_ITERATIONS) throw new MappingTemplateError(`${where(ast)}the range [${begin}..${end}] has ${size} elements, more than ${MAX_ITERATIONS}`);
-    }
-    return base.getArray.call(this, ast);
-  }
-
-  // velocityjs's own loop goes on after `#break` to the end of the body; Velocity stops there.
-  renderAstList(asts?: Node[], contextId?: string): string {
-    const internals = this.internals;
-    if (contextId) {
-      if (contextId !== internals.contextId && !internals.conditions.includes(contextId)) internals.conditions.unshift(contextId);
-      internals.contextId = contextId;
-    } else {
-      internals.contextId = "";
-    }
-    let out = "";
-    for (const ast of asts ?? (this.asts as Node[])) {
-      if (internals.runState.stop || internals.runState.break) break;
-      if (typeof ast === "string") out += ast;
-      else if (Array.isArray(ast)) out += internals.getBlock(ast);
-      else if (ast.type === "references") out += renderValue(internals.getReferences(ast, true));
-      else if (ast.type === "set") internals.setValue(ast);
-      else if (ast.type === "break") internals.runState.break = true;
-      else if (ast.type === "macro_call") out += internals.getMacro(ast);
-      else if (ast.type === "raw") out += String(ast.value);
-      else if (ast.type !== "comment") out += internals.getBlock(ast as never);
-    }
-    return out;
-  }
-
-  private countIteration(ast: Ast): void {
-    if (++this.iterations > MAX_ITERATIONS) {
-      throw new MappingTemplateError(`${where(ast)}#foreach ran more than ${MAX_ITERATIONS} iterations in one rendering`);
-    }
-  }
+export interface Macro {
+  params: string[];
+  body: Node[];
 }
 
 export function where(ast: { pos?: Position }): string {
   return ast.pos ? `line ${ast.pos.first_line}, column ${ast.pos.first_column + 1}: ` : "";
 }
 
-/** Java's toString of what a template renders: lists as [a, b], maps as {k=v}. */
-export function renderValue(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(renderValue).join(", ")}]`;
-  if (isMap(value)) {
-    // An object with a toString of its own (a helper's result) renders through it.
-    if (Object.hasOwn(value, "toString") || (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null)) return String(value);
-    return `{${Object.entries(value).map(([k, v]) => `${k}=${renderValue(v)}`).join(", ")}}`;
-  }
-  return String(value);
+/** Velocity directives that need resources a mapping template does not have. */
+export const UNSUPPORTED_DIRECTIVES = new Set(["evaluate", "include", "parse"]);
+
+class Stop {}
+class Break {}
+
+/** `#define($name)...#end`: a block that renders where `$name` is referenced. */
+class DefinedBlock {
+  constructor(readonly body: Node[]) {}
 }
+
+/** Velocity 1.7's `$foreach`: hasNext, count (from 1), index (from 0), first, last. */
+class ForeachScope extends HostObject {
+  constructor(
+    private readonly index: number,
+    private readonly size: number,
+  ) {
+    super();
+  }
+
+  property(name: string): unknown {
+    switch (name) {
+      case "hasNext":
+        return this.index + 1 < this.size;
+      case "count":
+        return BigInt(this.index + 1);
+      case "index":
+        return BigInt(this.index);
+      case "first":
+        return this.index === 0;
+      case "last":
+        return this.index + 1 === this.size;
+      default:
+        return undefined;
+    }
+  }
+
+  call(name: string, args: unknown[]): unknown {
+    if (args.length > 0) return NO_SUCH_METHOD;
+    const property = name === "hasNext" ? "hasNext" : name.replace(/^(get|is)([A-Z])/, (_, _prefix, c: string) => c.toLowerCase());
+    return this.property(property) ?? NO_SUCH_METHOD;
+  }
+}
+
+export class Renderer {
+  private out: string[] = [];
+  private readonly frames: Map<string, unknown>[] = [];
+  private iterations = 0;
+  private macroDepth = 0;
+
+  constructor(
+    private readonly globals: Map<string, unknown>,
+    private readonly macros: Map<string, Macro>,
+    /** Parses the text of a double-quoted string literal for interpolation. */
+    private readonly parseString: (text: string) => Node[],
+  ) {}
+
+  render(nodes: Node[]): string {
+    this.out = [];
+    try {
+      this.renderNodes(nodes);
+    } catch (signal) {
+      // `#stop`, and a `#break` outside any loop, end the template.
+      if (!(signal instanceof Stop) && !(signal instanceof Break)) throw signal;
+    }
+    return this.out.join("");
+  }
+
+  private renderNodes(nodes: Node[]): void {
+    for (const node of nodes) {
+      if (typeof node === "string") this.out.push(node);
+      else if (Array.isArray(node)) this.renderBlock(node);
+      else this.renderDirective(node);
+    }
+  }
+
+  private renderDirective(ast: Ast): void {
+    switch (ast.type) {
+      case "references":
+        return this.display(this.reference(ast));
+      case "set":
+        return this.set(ast);
+      case "raw":
+        this.out.push(String(ast.value));
+        return;
+      case "comment":
+        return;
+      case "break":
+        throw new Break();
+      case "macro_call":
+        return this.callMacro(ast);
+      default:
+        throw new MappingTemplateError(`${where(ast)}#${ast.type} is not emulated by the local cloud`);
+    }
+  }
+
+  /** A value where the template shows it: null as nothing, anything else as Java's toString. */
+  private display(value: unknown): void {
+    if (value instanceof DefinedBlock) this.renderNodes(value.body);
+    else if (value !== null && value !== undefined) this.out.push(javaString(value));
+  }
+
+  private renderBlock(block: Node[]): void {
+    const head = block[0] as Ast;
+    switch (head.type) {
+      case "if":
+        return this.renderIf(block);
+      case "foreach":
+        return this.renderForeach(head, block.slice(1));
+      case "define":
+        return this.assign(head.id!, new DefinedBlock(block.slice(1)));
+      case "macro":
+        return; // collected when the template was compiled
+      default:
+        throw new MappingTemplateError(`${where(head)}#${head.type} is not emulated by the local cloud`);
+    }
+  }
+
+  private renderIf(block: Node[]): void {
+    for (let i = 0; i < block.length; i++) {
+      const branch = block[i] as Ast;
+      if (typeof branch !== "object" || Array.isArray(branch) || !["if", "elseif", "else"].includes(branch.type)) continue;
+      if (branch.type !== "else" && !isTruthy(this.value(branch.condition!))) continue;
+      let end = i + 1;
+      while (end < block.length && !isBranch(block[end])) end++;
+      return this.renderNodes(block.slice(i + 1, end));
+    }
+  }
+
+  private renderForeach(head: Ast, body: Node[]): void {
+    const source = this.value(head.from!);
+    // Velocity iterates a list's elements and a map's values; anything else not at all.
+    const items = Array.isArray(source) ? [...source] : source instanceof JavaMap ? [...source.values()] : [];
+    const frame = new Map<string, unknown>();
+    this.frames.push(frame);
+    try {
+      for (let i = 0; i < items.length; i++) {
+        if (++this.iterations > MAX_ITERATIONS) {
+          throw new MappingTemplateError(`${where(head)}#foreach ran more than ${MAX_ITERATIONS} iterations in one rendering`);
+        }
+        frame.set(head.to!, items[i]);
+        frame.set("foreach", new ForeachScope(i, items.length));
+        frame.set("velocityCount", BigInt(i + 1));
+        frame.set("velocityHasNext", i + 1 < items.length);
+        try {
+          this.renderNodes(body);
+        } catch (signal) {
+          if (signal instanceof Break) break;
+          throw signal;
+        }
+      }
+    } finally {
+      this.frames.pop();
+    }
+  }
+
+  private callMacro(ast: Ast): void {
+    const name = ast.id!;
+    if (name === "stop") throw new Stop();
+    if (UNSUPPORTED_DIRECTIVES.has(name)) throw new MappingTemplateError(`${where(ast)}#${name} is not emulated by the local cloud`);
+    const macro = this.macros.get(name);
+    if (!macro) throw new MappingTemplateError(`${where(ast)}#${name} is neither a Velocity directive nor a macro of this template`);
+    if (this.macroDepth >= MAX_MACRO_DEPTH) throw new MappingTemplateError(`${where(ast)}macro calls nested deeper than ${MAX_MACRO_DEPTH}`);
+    const args = (ast.args || []).map((arg) => this.value(arg));
+    const frame = new Map<string, unknown>(macro.params.map((param, i) => [param, args[i] ?? null]));
+    this.frames.push(frame);
+    this.macroDepth++;
+    try {
+      this.renderNodes(macro.body);
+    } finally {
+      this.macroDepth--;
+      this.frames.pop();
+    }
+  }
+
+  private variable(name: string): unknown {
+    for (let i = this.frames.length - 1; i >= 0; i--) if (this.frames[i].has(name)) return this.frames[i].get(name);
+    return this.globals.get(name) ?? null;
+  }
+
+  /** `#set($name = ...)`: a loop or macro variable where one is in scope, the template's otherwise. */
+  private assign(name: string, value: unknown): void {
+    for (let i = this.frames.length - 1; i >= 0; i--) {
+      if (this.frames[i].has(name)) {
+        this.frames[i].set(name, value);
+        return;
+      }
+    }
+    this.globals.set(name, value);
+  }
+
+  private reference(ast: Ast): unknown {
+    if (ast.args) throw new MappingTemplateError(`${where(ast)}$${ast.id}(...) calls a method on nothing`);
+    let value = this.variable(ast.id!);
+    for (const step of ast.path ?? []) {
+      if (value === null || value === undefined) return null;
+      if (value instanceof DefinedBlock) value = this.capture(value.body);
+      value = this.step(value, step);
+    }
+    return value ?? null;
+  }
+
+  private step(value: unknown, step: Ast): unknown {
+    if (step.type === "property") return getProperty(value, step.id!);
+    if (step.type === "index") return getIndex(value, this.value(step.id as unknown as Ast));
+    return callMethod(value, step.id!, (step.args || []).map((arg) => this.value(arg)));
+  }
+
+  /** `#set`: Velocity 1.7 leaves the target as it was when the value is null. */
+  private set(ast: Ast): void {
+    const [target, source] = ast.equal!;
+    const value = this.value(source);
+    if (value === null || value === undefined) return;
+    const path = target.path ?? [];
+    if (path.length === 0) return this.assign(target.id!, value);
+    let holder = this.variable(target.id!);
+    for (const step of path.slice(0, -1)) {
+      if (holder === null || holder === undefined) return;
+      holder = this.step(holder, step);
+    }
+    const last = path[path.length - 1];
+    if (last.type === "method") throw new MappingTemplateError(`${where(target)}#set cannot assign to a method call`);
+    const key = last.type === "property" ? last.id! : this.value(last.id as unknown as Ast);
+    if (holder instanceof JavaMap) holder.set(javaString(key), value);
+    else if (Array.isArray(holder) && last.type === "index") callMethod(holder, "set", [key, value]);
+  }
+
+  /** The value of an expression. */
+  private value(ast: Ast): unknown {
+    switch (ast.type) {
+      case "references":
+        return this.reference(ast);
+      case "string":
+        return ast.isEval ? this.interpolate(String(ast.value)) : String(ast.value);
+      case "integer":
+        return BigInt(ast.value as string | number);
+      case "decimal":
+        return Number(ast.value);
+      case "bool":
+        return ast.value === "true" || ast.value === true;
+      case "array":
+        return ast.isRange ? this.range(ast) : ((ast.value ?? []) as Ast[]).map((item) => this.value(item));
+      case "map":
+        return new JavaMap(Object.entries((ast.value ?? {}) as Record<string, Ast>).map(([key, item]) => [key, this.value(item)]));
+      case "math":
+        return this.math(ast);
+      default:
+        throw new MappingTemplateError(`${where(ast)}${ast.type} is not emulated by the local cloud`);
+    }
+  }
+
+  private math(ast: Ast): unknown {
+    const [left, right] = ast.expression!;
+    switch (ast.operator) {
+      case "parenthesis":
+        return this.value(left);
+      case "not":
+        return !isTruthy(this.value(left));
+      case "&&":
+        return isTruthy(this.value(left)) && isTruthy(this.value(right));
+      case "||":
+        return isTruthy(this.value(left)) || isTruthy(this.value(right));
+      case "==":
+        return velocityEquals(this.value(left), this.value(right));
+      case "!=":
+        return !velocityEquals(this.value(left), this.value(right));
+      case "<":
+      case ">":
+      case "<=":
+      case ">=":
+        return velocityCompare(ast.operator, this.value(left), this.value(right));
+      case "+":
+      case "-":
+      case "*":
+      case "/":
+      case "%":
+        return velocityMath(ast.operator, this.value(left), this.value(right));
+      case "minus": {
+        const operand = this.value(left);
+        return typeof operand === "bigint" || typeof operand === "number" ? -operand : null;
+      }
+      default:
+        throw new MappingTemplateError(`${where(ast)}the operator ${ast.operator} is not emulated by the local cloud`);
+    }
+  }
+
+  /** `[a..b]`: whole numbers up or down; a bound that is not a whole number gives nothing. */
+  private range(ast: Ast): unknown[] {
+    const [from, to] = (ast.value as (string | Ast)[]).map((bound) => (typeof bound === "string" ? BigInt(bound) : this.value(bound)));
+    if (typeof from !== "bigint" || typeof to !== "bigint") return [];
+    const size = (from > to ? from - to : to - from) + 1n;
+    if (size > BigInt(MAX_ITERATIONS)) throw new MappingTemplateError(`${where(ast)}the range [${from}..${to}] has ${size} elements, more than ${MAX_ITERATIONS}`);
+    const step = from <= to ? 1n : -1n;
+    return Array.from({ length: Number(size) }, (_, i) => from + step * BigInt(i));
+  }
+
+  /** A double-quoted string: its references and directives rendered. */
+  private interpolate(text: string): string {
+    if (!text.includes("$") && !text.includes("#")) return text;
+    return this.capture(this.parseString(text));
+  }
+
+  private capture(nodes: Node[]): string {
+    const outer = this.out;
+    this.out = [];
+    try {
+      this.renderNodes(nodes);
+      return this.out.join("");
+    } finally {
+      this.out = outer;
+    }
+  }
+}
+
+const isBranch = (node: Node) => typeof node === "object" && !Array.isArray(node) && (node.type === "elseif" || node.type === "else");

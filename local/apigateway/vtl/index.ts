@@ -1,19 +1,22 @@
 // API Gateway mapping templates (VTL): `$input`, `$util`, `$context`, `$stageVariables` as the
 // "mapping template and access logging variable reference" documents them, parsed by velocityjs
-// (MIT, a faithful Velocity parser) and rendered by its renderer adjusted to Velocity 1.7 (see
-// ./engine) with handlers for the Java methods templates call on strings and maps.
-// `$context.requestOverride` / `$context.responseOverride` set in a template come back in the result.
+// (MIT, a faithful Velocity parser) and rendered by ./engine with API Gateway's semantics.
+// `$context.requestOverride` / `$context.responseOverride` are the request's TemplateOverrides,
+// shared by its request and response templates.
 import { parse } from "velocityjs";
-import { evaluatePath } from "./json-path";
-import { JAVA_METHODS } from "./java-methods";
 import { QUOTE_VARIABLE, rewriteDoubledQuotes } from "./doubled-quotes";
+import { Renderer, UNSUPPORTED_DIRECTIVES, where, type Ast, type Macro, type Node } from "./engine";
 import { MappingTemplateError } from "./errors";
-import { MappingTemplateRenderer, where, type Ast, type Node } from "./engine";
-import { createUtil } from "./util";
+import { JsonSyntaxError, parseJson } from "./json";
+import { evaluatePath, jsonPathProblem } from "./json-path";
+import { TemplateOverrides } from "./overrides";
+import { UtilVariable } from "./util";
+import { HostObject, JavaMap, NO_SUCH_METHOD, fromHost, jsonText, javaString } from "./values";
 
-export { MappingTemplateError };
+export { MappingTemplateError, TemplateOverrides };
 
 export interface TemplateInput {
+  /** The payload the template maps: the method request's body, or the integration's response. */
   body: string;
   params: { path: Record<string, string>; querystring: Record<string, string>; header: Record<string, string> };
 }
@@ -21,16 +24,12 @@ export interface TemplateInput {
 export interface TemplateVariables {
   context: Record<string, unknown>;
   stageVariables: Record<string, string>;
+  overrides: TemplateOverrides;
 }
 
-export interface RenderResult {
-  output: string;
-  requestOverride: { header: Record<string, string>; querystring: Record<string, string>; path: Record<string, string> };
-  responseOverride: { status?: number; header: Record<string, string> };
-}
-
-export interface CompiledTemplate {
-  asts: ReturnType<typeof parse>;
+interface CompiledTemplate {
+  nodes: Node[];
+  macros: Map<string, Macro>;
 }
 
 const compiled = new Map<string, CompiledTemplate>();
@@ -41,77 +40,187 @@ export function compileTemplate(template: string): CompiledTemplate {
   let entry = compiled.get(template);
   if (!entry) {
     const source = spellStop(rewriteDoubledQuotes(template));
-    entry = { asts: parseOrThrow(source) };
+    const nodes = parseOrThrow(source) as Node[];
     checkBlocks(source);
+    entry = { nodes, macros: collectMacros(nodes) };
     if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value!);
     compiled.set(template, entry);
   }
   return entry;
 }
 
-export function renderTemplate(template: string, input: TemplateInput, variables: TemplateVariables): RenderResult {
-  const { asts } = compileTemplate(template);
-  const requestOverride = { header: {}, querystring: {}, path: {} };
-  const responseOverride: { status?: unknown; header: Record<string, string> } = { header: {} };
-  const context = { ...variables.context, requestOverride, responseOverride };
-  let output: string;
+/**
+ * Why the local cloud cannot render this template as API Gateway would, or undefined when it
+ * can: what the deployer refuses before anything is served.
+ */
+export function templateProblem(template: string): string | undefined {
+  let entry: CompiledTemplate;
   try {
-    output = new MappingTemplateRenderer(asts, { escape: false, customMethodHandlers: JAVA_METHODS }).render({
-      input: createInput(input),
-      util: createUtil(),
-      context,
-      stageVariables: variables.stageVariables,
-      [QUOTE_VARIABLE]: '"',
-    });
+    entry = compileTemplate(template);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return nodesProblem(entry.nodes, entry.macros);
+}
+
+function nodesProblem(nodes: Node[], macros: Map<string, Macro>): string | undefined {
+  for (const node of nodes) {
+    if (typeof node === "string") continue;
+    const problem = Array.isArray(node) ? nodesProblem(node, macros) : astProblem(node, macros);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+function astProblem(ast: Ast, macros: Map<string, Macro>): string | undefined {
+  if (ast.type === "macro_call") {
+    if (UNSUPPORTED_DIRECTIVES.has(ast.id!)) return `${where(ast)}#${ast.id} is not emulated by the local cloud (a mapping template has no other templates to read)`;
+    if (ast.id !== "stop" && !macros.has(ast.id!)) return `${where(ast)}#${ast.id} is neither a Velocity directive nor a macro of this template`;
+  }
+  if (ast.type === "references") {
+    if (ast.args) return `${where(ast)}$${ast.id}(...) calls a method on nothing`;
+    // A JSONPath written into the template is checked now, not when a request first uses it.
+    if (ast.id === "input") {
+      for (const step of ast.path ?? []) {
+        const [arg] = step.type === "method" && (step.id === "path" || step.id === "json") && step.args ? step.args : [];
+        const text = String(arg?.value);
+        if (arg?.type === "string" && !(arg.isEval && /\$!?\{?[a-zA-Z]/.test(text))) {
+          const problem = jsonPathProblem(text);
+          if (problem) return `${where(ast)}$input.${step.id}: ${problem}`;
+        }
+      }
+    }
+  }
+  for (const child of [ast.condition, ast.from, ...(ast.expression ?? []), ...(ast.equal ?? []), ...(ast.path ?? []), ...(ast.args || [])]) {
+    const problem = child && typeof child === "object" ? astProblem(child, macros) : undefined;
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+export function renderTemplate(template: string, input: TemplateInput, variables: TemplateVariables): string {
+  // Text without references or directives (a MOCK's `{"statusCode": 200}`) is its own rendering.
+  if (!template.includes("$") && !template.includes("#")) return template;
+  const { nodes, macros } = compileTemplate(template);
+  const globals = new Map<string, unknown>([
+    ["input", new InputVariable(input)],
+    ["util", new UtilVariable()],
+    [QUOTE_VARIABLE, '"'],
+  ]);
+  // The request's environment becomes template values only for a template that can name it.
+  if (template.includes("context")) globals.set("context", contextMap(variables));
+  if (template.includes("stageVariables")) globals.set("stageVariables", fromHost(variables.stageVariables));
+  variables.overrides.beginTemplate();
+  try {
+    return new Renderer(globals, macros, parseStringLiteral).render(nodes);
   } catch (error) {
     if (error instanceof MappingTemplateError) throw error;
     throw new MappingTemplateError(`mapping template failed: ${(error as Error).message}`);
   }
-  const status = responseOverride.status === undefined ? undefined : Number(responseOverride.status);
-  if (status !== undefined && (!Number.isInteger(status) || status < 100 || status > 599)) {
-    throw new MappingTemplateError(`$context.responseOverride.status must be an HTTP status code, got ${String(responseOverride.status)}`);
-  }
-  return { output, requestOverride, responseOverride: { status, header: stringValues(responseOverride.header) } };
 }
+
+function contextMap(variables: TemplateVariables): JavaMap {
+  const context = fromHost(variables.context) as JavaMap;
+  // "calling $context.authorizer.numKey returns the "1" string" (mapping template reference).
+  const authorizer = context.get("authorizer");
+  if (authorizer instanceof JavaMap) for (const [key, value] of authorizer) if (typeof value !== "string" && !(value instanceof JavaMap)) authorizer.set(key, javaString(value));
+  context.set("requestOverride", variables.overrides.request);
+  context.set("responseOverride", variables.overrides.response);
+  return context;
+}
+
+const NO_DOCUMENT = Symbol("no JSON document");
 
 /** `$input`: the payload and the request's parameters. */
-function createInput(input: TemplateInput) {
-  let parsed: { ok: true; value: unknown } | { ok: false } | undefined;
-  const payload = () => {
-    if (!parsed) {
-      if (input.body.trim() === "") parsed = { ok: true, value: {} };
-      else {
-        try {
-          parsed = { ok: true, value: JSON.parse(input.body) };
-        } catch {
-          parsed = { ok: false };
-        }
+class InputVariable extends HostObject {
+  private document?: unknown;
+  private allParams?: JavaMap;
+
+  constructor(private readonly input: TemplateInput) {
+    super();
+  }
+
+  property(name: string): unknown {
+    // Recorded on AWS: `$input.body` of a request without a body is `{}` (LocalStack
+    // test_input_body_formatting).
+    return name === "body" ? (this.input.body === "" ? "{}" : this.input.body) : undefined;
+  }
+
+  call(name: string, args: unknown[]): unknown {
+    switch (name) {
+      case "path": {
+        const found = this.at(args[0]);
+        return found === NO_DOCUMENT ? null : (found ?? null);
+      }
+      case "json": {
+        // Nothing there (or no JSON payload at all) is `""`, as LocalStack found in the AWS console.
+        const found = this.at(args[0]);
+        return found === NO_DOCUMENT || found === undefined ? '""' : jsonText(found);
+      }
+      case "params":
+        return args.length === 0 ? this.params() : this.param(args[0] === null ? "null" : javaString(args[0]));
+      default:
+        return NO_SUCH_METHOD;
+    }
+  }
+
+  /** The value at a JSONPath; undefined when a definite path finds nothing. */
+  private at(path: unknown): unknown {
+    if (this.document === undefined) {
+      try {
+        this.document = this.input.body.trim() === "" ? NO_DOCUMENT : parseJson(this.input.body);
+      } catch (error) {
+        if (!(error instanceof JsonSyntaxError)) throw error;
+        this.document = NO_DOCUMENT;
       }
     }
-    // A payload that is not JSON is one string (a form body, text): `$` is that string.
-    return parsed.ok ? parsed.value : input.body;
-  };
-  const header = (name: string) => {
-    const found = Object.keys(input.params.header).find((h) => h.toLowerCase() === name.toLowerCase());
-    return found === undefined ? undefined : input.params.header[found];
-  };
-  return {
-    body: input.body,
-    json: (path: string) => {
-      const value = evaluatePath(payload(), path);
-      return value === undefined ? "" : JSON.stringify(value);
-    },
-    // Missing (or JSON null) is Java's null: `#set` keeps the variable unset, as Velocity 1.7 does.
-    path: (path: string) => evaluatePath(payload(), path) ?? undefined,
-    params: (name?: string) => {
-      if (name === undefined) return input.params;
-      return input.params.path[name] ?? input.params.querystring[name] ?? header(name) ?? "";
-    },
-  };
+    return this.document === NO_DOCUMENT ? NO_DOCUMENT : evaluatePath(this.document, path);
+  }
+
+  private params(): JavaMap {
+    const { path, querystring, header } = this.input.params;
+    this.allParams ??= new JavaMap([
+      ["path", fromHost(path)],
+      ["querystring", fromHost(querystring)],
+      ["header", fromHost(header)],
+    ]);
+    return this.allParams;
+  }
+
+  /** Path, then query string, then header (by name in any case); "" when none has it. */
+  private param(name: string): string {
+    const { path, querystring, header } = this.input.params;
+    if (Object.hasOwn(path, name)) return path[name];
+    if (Object.hasOwn(querystring, name)) return querystring[name];
+    const lower = name.toLowerCase();
+    const found = Object.keys(header).find((h) => h.toLowerCase() === lower);
+    return found === undefined ? "" : header[found];
+  }
 }
 
-function stringValues(record: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, String(v)]));
+const strings = new Map<string, Node[]>();
+
+function parseStringLiteral(text: string): Node[] {
+  let nodes = strings.get(text);
+  if (!nodes) {
+    nodes = parseOrThrow(text) as Node[];
+    if (strings.size >= MAX_CACHED) strings.delete(strings.keys().next().value!);
+    strings.set(text, nodes);
+  }
+  return nodes;
+}
+
+function collectMacros(nodes: Node[], into = new Map<string, Macro>()): Map<string, Macro> {
+  for (const node of nodes) {
+    if (!Array.isArray(node)) continue;
+    const head = node[0] as Ast;
+    if (typeof head === "object" && !Array.isArray(head) && head.type === "macro") {
+      const params = ((head.args || []) as Ast[]).map((arg) => arg.id!);
+      into.set(head.id!, { params, body: node.slice(1) });
+    }
+    collectMacros(node, into);
+  }
+  return into;
 }
 
 /** velocityjs knows `#stop` only as a call, `#stop()`. */
@@ -146,15 +255,15 @@ function parseOrThrow(source: string): ReturnType<typeof parse> {
 const END_MARKER = "vtlEndOfTemplate";
 
 function checkBlocks(source: string): void {
-  let asts: Node[];
+  let nodes: Node[];
   try {
-    asts = parse(`${source}\n$${END_MARKER}`) as Node[];
+    nodes = parse(`${source}\n$${END_MARKER}`) as Node[];
   } catch {
     return; // the marker itself made a construct at the very end ambiguous: nothing to learn
   }
-  const unclosed = innermostBlockHoldingMarker(asts);
+  const unclosed = innermostBlockHoldingMarker(nodes);
   if (unclosed) throw new MappingTemplateError(`invalid mapping template: ${where(unclosed)}#${unclosed.type} is never closed with #end`);
-  if (isMarker(asts[asts.length - 1])) return;
+  if (isMarker(nodes[nodes.length - 1])) return;
   throw new MappingTemplateError("invalid mapping template: an #end closes no #if, #foreach, #macro or #define");
 }
 
