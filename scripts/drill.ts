@@ -1,18 +1,10 @@
 // The multi-region post's failover drill against the running local cloud: sets STATUS of one
 // region's health Lambda, as the seed does in the Lambda console (through the Lambda API, so
-// `aws lambda update-function-configuration --endpoint-url` does the same).
-//
-//   npm run drill -- --region us-east-1 --status fail     fail that region's deep ping
-//   npm run drill -- --region us-east-1 --status ok       and recover
-//
-// Reads .local/endpoints.json (written by npm start); the change lasts until the local cloud stops.
-import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+// `aws lambda update-function-configuration --endpoint-url` does the same). Options: npm run drill -- --help.
 import { GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
 import type { LocalEndpoints } from "../local/cloud";
-import { REPO_ROOT } from "./lib/synth";
+import { defineCli, runsAsScript, UsageError } from "./lib/cli";
+import { readLocalEndpoints } from "./lib/local-endpoints";
 
 export class DrillError extends Error {
   readonly code = "DRILL";
@@ -42,23 +34,28 @@ export async function setFunctionVariables(endpoints: LocalEndpoints, region: st
   }
 }
 
-async function main() {
-  const { values } = parseArgs({ options: { region: { type: "string" }, status: { type: "string" }, endpoints: { type: "string" } } });
-  if (!values.region || !values.status) throw new DrillError("usage: npm run drill -- --region <region> --status <fail|ok>");
-  const file = values.endpoints ?? join(REPO_ROOT, ".local", "endpoints.json");
-  let endpoints: LocalEndpoints;
-  try {
-    endpoints = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new DrillError(`cannot read ${file} (${(error as Error).message}): is the local cloud running (npm start)?`);
-  }
-  const fn = await setHealthStatus(endpoints, values.region, values.status);
-  console.log(`${values.region}: ${fn} now has STATUS=${values.status}; Route 53 notices within interval x failure threshold.`);
-}
+const cli = defineCli({
+  command: "npm run drill --",
+  summary:
+    "Sets STATUS of one region's health check Lambda in the running local cloud (npm start): fail makes its deep ping fail, " +
+    "so Route 53's health check fails after its failure threshold and the latency records answer with the other region; ok recovers. " +
+    "The change lasts until the local cloud stops.",
+  options: {
+    region: { type: "string", value: "<region>", required: true, description: "the region whose deep ping changes, e.g. us-east-1" },
+    status: { type: "string", value: "<fail|ok>", required: true, choices: ["fail", "ok"], description: "what the health Lambda answers from now on" },
+    endpoints: { type: "string", value: "<file>", description: "the running local cloud's endpoints (default .local/endpoints.json)" },
+  },
+  notes: ["examples:", "  npm run drill -- --region us-east-1 --status fail", "  npm run drill -- --region us-east-1 --status ok"],
+});
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((error: Error) => {
-    console.error(`drill failed: ${error.message}`);
-    process.exit(1);
+if (runsAsScript(import.meta.url)) {
+  cli.main(async ({ values }) => {
+    const endpoints = readLocalEndpoints(values.endpoints);
+    if (!endpoints.regions[values.region]) {
+      throw new UsageError(`--region must be a region of the local cloud (${Object.keys(endpoints.regions).join(", ")}), got "${values.region}"`);
+    }
+    const fn = await setHealthStatus(endpoints, values.region, values.status);
+    console.log(`${values.region}: ${fn} now has STATUS=${values.status}; Route 53 notices within interval x failure threshold.`);
+    return 0;
   });
 }
