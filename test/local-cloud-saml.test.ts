@@ -12,6 +12,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
 import { synth } from "../scripts/lib/synth";
+import { signInAtIdp } from "./helpers/adfs";
 
 let cloud: LocalCloud;
 
@@ -25,29 +26,11 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-/** Signs in at the local IdP as the browser would; returns the form the IdP has the browser post. */
-async function signIn(username: string, password: string, relayState: string) {
-  const idp = cloud.endpoints().idp!;
-  const page = await fetch(`${idp.signOnUrl}&RelayState=${encodeURIComponent(relayState)}`);
-  expect(page.status).toBe(200);
-  const answer = await fetch(idp.signOnUrl.split("?")[0], {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ loginToRp: "urn:amazon:webservices", RelayState: relayState, username, password }),
-  });
-  const html = await answer.text();
-  return {
-    action: /<form method="post" action="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, "&") ?? "",
-    SAMLResponse: /name="SAMLResponse" value="([^"]+)"/.exec(html)?.[1] ?? "",
-    RelayState: /name="RelayState" value="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, "&") ?? "",
-  };
-}
-
 async function login(username: string, password: string) {
   const identityId = randomUUID();
   const code = randomBytes(16).toString("base64url");
-  const form = await signIn(username, password, `${identityId}:${code}`);
-  const posted = await fetch(cloud.localUrl(form.action)!, {
+  const form = await signInAtIdp(cloud.endpoints().idp!.url, username, password, `${identityId}:${code}`);
+  const posted = await fetch(cloud.localUrl(form.action ?? "")!, {
     method: "POST",
     redirect: "manual",
     headers: { "content-type": "application/x-www-form-urlencoded" },

@@ -6,7 +6,7 @@ import { evaluate, type PolicyDocument } from "../iam/evaluator";
 import type { IamRoles } from "../iam/roles";
 import { startS3Server, type RunningS3Server } from "../s3/server";
 import { startNasaFixtureServer, type RunningNasaFixture } from "../nasa/server";
-import { AWS_RELYING_PARTY, AWS_SAML_AUDIENCE, startIdp, type RunningIdp } from "../idp/server";
+import { AWS_RELYING_PARTY, startIdp, type RunningIdp } from "../idp/server";
 import { LOCAL_IDP_ENTITY_ID } from "../idp/metadata";
 import { LOCAL_OIDC_KEYS_ORIGIN, startOidcIssuer, type RunningOidcIssuer } from "../idp/oidc";
 import { HealthCheckers, type HealthCheckStatus } from "../route53/health-checker";
@@ -228,7 +228,7 @@ export class LocalCloud {
         this.idp = await startIdp({
           port: this.ports.next(),
           // The browser posts to the ACS URL itself, as with ADFS; clients here map it with localUrl().
-          relyingParties: [{ identifier: AWS_RELYING_PARTY, acsUrl, audience: AWS_SAML_AUDIENCE }],
+          relyingParties: [{ identifier: AWS_RELYING_PARTY, acsUrl }],
           aws: { accountId: account.accountId, samlProviderName: provider.name },
         });
         this.log(`idp: ${this.idp.signOnUrl()} signs in to ${acsUrl} for ${provider.arn}`);
