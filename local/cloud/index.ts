@@ -11,6 +11,9 @@ import { LOCAL_IDP_ENTITY_ID } from "../idp/metadata";
 import { LOCAL_OIDC_KEYS_ORIGIN, startOidcIssuer, type RunningOidcIssuer } from "../idp/oidc";
 import { HealthCheckers, type HealthCheckStatus } from "../route53/health-checker";
 import { startDnsServer, type RunningDnsServer } from "../route53/dns-server";
+import { startRoute53Api } from "../route53/api-server";
+import { regionOfAddress } from "../route53/client-regions";
+import type { RunningHandlerServer } from "../lib/http-handler";
 import { startPlatformDomain, type RunningPlatformDomain } from "./platform-domain";
 import { S3State } from "../s3/state";
 import { startS3Website, type RunningWebsite } from "../s3/website";
@@ -117,6 +120,8 @@ export class LocalCloud {
   healthCheckers?: HealthCheckers;
   dns?: RunningDnsServer;
   platformDomain?: RunningPlatformDomain;
+  /** Route 53's API (REST-XML) over the same records and health checkers. */
+  route53Api?: RunningHandlerServer;
   /** The local IdP playing ADFS, when a SAML provider trusts its metadata. */
   idp?: RunningIdp;
   /** Stands in for api.nasa.gov and mars.nasa.gov (the Mars display's upstreams). */
@@ -207,6 +212,7 @@ export class LocalCloud {
     }
     await this.startIdentityProvider();
     await this.startRoute53();
+    this.route53Api = await startRoute53Api({ state: this.route53, healthCheckers: () => this.healthCheckers, port: this.ports.next() });
     if (this.deployed.size === 0) {
       throw new DeployError("NOTHING_DEPLOYED", `no stack could be deployed in workspace ${this.options.workspace}:\n${this.skipped.map((s) => `  ${s.stack}: ${s.reason}`).join("\n")}`);
     }
@@ -263,7 +269,7 @@ export class LocalCloud {
     this.dns = await startDnsServer({
       state: this.route53,
       isHealthy: (id) => this.healthCheckers!.isHealthy(id),
-      callerRegion: () => this.options.callerRegion ?? "us-east-1",
+      callerRegion: (caller) => regionOfAddress(caller.clientSubnet?.address) ?? this.options.callerRegion ?? "us-east-1",
       port: this.ports.next(),
     });
     const domain = this.route53.records.find((r) => r.latencyRegion)?.name;
@@ -517,6 +523,7 @@ export class LocalCloud {
         lambda: this.lambdaApi!.endpoint,
         sns: this.sns!.endpoint,
         s3: this.s3!.endpoint,
+        ...(this.route53Api ? { route53: this.route53Api.endpoint } : {}),
         ...Object.assign({}, ...[...this.accounts.values()].map((a) => a.endpoints())),
       },
       stacks: { deployed: [...this.deployed.keys()], skipped: this.skipped },
@@ -543,6 +550,7 @@ export class LocalCloud {
   }
 
   async stop(): Promise<void> {
+    await this.route53Api?.stop();
     await this.healthCheckers?.stop();
     await this.platformDomain?.stop();
     await this.dns?.stop();
