@@ -5,7 +5,6 @@
 // move back after recovery. The time scale makes Route 53's 30 s interval 1 s. dns:check reads the
 // same routing through Route 53's API before and during the drill.
 import { execFile } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { Resolver } from "node:dns/promises";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +16,7 @@ import { LocalCloud } from "../local/cloud";
 import { clientOf } from "../local/route53/client-regions";
 import { REPO_ROOT, synth } from "../scripts/lib/synth";
 import { setHealthStatus } from "../scripts/drill";
+import { udpQuery } from "./helpers/dns";
 
 const TIME_SCALE = 30;
 let cloud: LocalCloud;
@@ -50,9 +50,8 @@ async function runScript(file: string, args: string[]) {
 }
 
 /** The CNAME the local DNS server answers for a client in `region` (EDNS Client Subnet, as `dig +subnet=`). */
-function cnameFor(region: string): Promise<string> {
+async function cnameFor(region: string): Promise<string> {
   const client = clientOf(region)!;
-  const [host, port] = cloud.endpoints().dns!.address.split(":");
   const query = packet.encode({
     type: "query",
     id: 7,
@@ -60,19 +59,8 @@ function cnameFor(region: string): Promise<string> {
     questions: [{ name: domain(), type: "CNAME", class: "IN" }],
     additionals: [{ type: "OPT", name: ".", udpPayloadSize: 4096, options: [{ code: 8, family: 1, sourcePrefixLength: client.prefixLength, scopePrefixLength: 0, ip: client.subnet }] } as packet.OptAnswer],
   });
-  return new Promise((resolve, reject) => {
-    const socket = createSocket("udp4");
-    const timer = setTimeout(() => {
-      socket.close();
-      reject(new Error("no DNS answer"));
-    }, 2000);
-    socket.once("message", (reply) => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(String((packet.decode(reply).answers?.[0] as packet.StringAnswer | undefined)?.data));
-    });
-    socket.send(query, Number(port), host);
-  });
+  const reply = await udpQuery(Number(cloud.endpoints().dns!.address.split(":")[1]), query);
+  return String((reply.answers?.[0] as packet.StringAnswer | undefined)?.data);
 }
 
 /** One client step: resolve the domain, call /v1/helloworld/ through it. */
