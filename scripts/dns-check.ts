@@ -28,8 +28,8 @@ const cli = defineCli({
     aws: { type: "boolean", description: "ask AWS's Route 53 with the AWS SDK's default credentials (AWS_PROFILE, ...): those of the workspace's account" },
     "endpoint-url": { type: "string", value: "<url>", description: "ask the Route 53 API at this URL instead" },
     endpoints: { type: "string", value: "<file>", description: "the running local cloud's endpoints (default .local/endpoints.json)" },
-    workspace: { type: "string", value: "<name>", description: "take the domain from this environment of config/environments.json (default: the local cloud's workspace)" },
-    domain: { type: "string", value: "<name>", description: "the platform domain to check (default: the workspace's domainName)" },
+    workspace: { type: "string", value: "<name>", description: "take the domain from this environment of config/environments.json" },
+    domain: { type: "string", value: "<name>", description: "the platform domain to check (default: the local cloud's, or the workspace's domainName)" },
     region: {
       type: "string",
       value: "<region>",
@@ -139,13 +139,12 @@ async function target(values: { aws: boolean; "endpoint-url"?: string; endpoints
   const local = !values.aws && !values["endpoint-url"] ? readLocalEndpoints(values.endpoints) : undefined;
   const endpoint = values["endpoint-url"] ?? local?.services.route53;
   if (local && !endpoint) throw new Error("the running local cloud has no Route 53 API (services.route53 in its endpoints): restart it (npm start)");
-  let domain = values.domain;
+  let domain = values.domain ?? (values.workspace ? undefined : local?.platformDomain?.name);
   if (!domain) {
-    const workspace = values.workspace ?? local?.workspace;
-    if (!workspace) throw new UsageError("--domain or --workspace is required with --aws or --endpoint-url");
+    if (!values.workspace) throw new UsageError(local ? "the local cloud serves no platform domain: give --domain" : "--domain or --workspace is required with --aws or --endpoint-url");
     const { loadConfig } = await import("../stacks/config");
-    const environment = loadConfig().environments[workspace];
-    if (!environment) throw new UsageError(`--workspace must be an environment of config/environments.json, got "${workspace}"`);
+    const environment = loadConfig().environments[values.workspace];
+    if (!environment) throw new UsageError(`--workspace must be an environment of config/environments.json, got "${values.workspace}"`);
     domain = environment.domainName;
   }
   const route53 = new Route53Client({

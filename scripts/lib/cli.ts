@@ -79,10 +79,8 @@ export class UsageError extends Error {
 export const EXIT_USAGE = 2;
 
 export interface Cli<O extends Record<string, OptionSpec>> {
+  /** The one-line usage, `usage: <command> <options>`. */
   usage: string;
-  help: string;
-  /** Parses argv (default: the process's arguments). Throws UsageError; `--help` yields `help: true`. */
-  parse(argv?: string[]): CliArgs<O> & { help: boolean };
   /** Parses the arguments (default: the process's) and runs `main`, handling --help, mistakes and failures as above. */
   main(main: (args: CliArgs<O>) => Promise<number | void> | number | void, argv?: string[]): void;
 }
@@ -132,8 +130,6 @@ export function defineCli<const O extends Record<string, OptionSpec>>(spec: CliS
 
   return {
     usage,
-    help,
-    parse,
     main(main, argv) {
       const run = async () => {
         const args = parse(argv);
