@@ -1,22 +1,18 @@
 // The display test: one cycle of the unchanged firmware (firmware/code.py on the simulated
-// PyPortal) against a Mars endpoint, a check of what the screen shows, and a PNG of it.
-//
-//   npm run display:test                                   the local cloud (.local/endpoints.json)
-//   npm run display:test -- --url URL --api-key KEY        any endpoint
-//   npm run display:test -- --from-terraform <stack dir>   a deployed stack (terraform output -json)
-//   options: --png <file> (default .local/display-test/screen.png), --cycles <n>
+// PyPortal) against a Mars endpoint, a check of what the screen shows, and a PNG of it
+// (options: npm run display:test -- --help).
 //
 // Prints what the screen shows and any problem, then the PNG's path on the last line. Exit code
 // 0 when the screen is right, 1 when it is not, 2 when the endpoint cannot be determined.
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs, promisify } from "node:util";
+import { promisify } from "node:util";
+import { defineCli, integerOption, runsAsScript, UsageError } from "./lib/cli";
+import { ENDPOINTS_FILE, LocalEndpointsError, readLocalEndpoints } from "./lib/local-endpoints";
 
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FIRMWARE_DIR = join(REPO_ROOT, "firmware");
-const DEFAULT_ENDPOINTS = join(REPO_ROOT, ".local", "endpoints.json");
 const DEFAULT_PNG = join(REPO_ROOT, ".local", "display-test", "screen.png");
 const run = promisify(execFile);
 
@@ -49,15 +45,8 @@ export interface DisplayTestReport {
 }
 
 /** The local cloud writes `mars.url` and `mars.apiKey` to .local/endpoints.json when it is ready. */
-export function endpointFromLocalCloud(file = DEFAULT_ENDPOINTS): Endpoint {
-  let endpoints: { mars?: { url?: unknown; apiKey?: unknown } };
-  try {
-    endpoints = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : `cannot be read: ${(error as Error).message}`;
-    throw new DisplayTestSetupError(`${file} ${reason}. Start the local cloud (npm start) or pass --url and --api-key, or --from-terraform <stack dir>.`);
-  }
-  const { url, apiKey } = endpoints.mars ?? {};
+export function endpointFromLocalCloud(file = ENDPOINTS_FILE): Endpoint {
+  const { url, apiKey } = readLocalEndpoints(file).mars ?? {};
   if (typeof url !== "string" || typeof apiKey !== "string") {
     throw new DisplayTestSetupError(`${file} has no mars.url and mars.apiKey: is the mars-display module deployed in the local cloud?`);
   }
@@ -116,44 +105,43 @@ function describe(report: DisplayTestReport, endpoint: Endpoint): string {
   return lines.join("\n");
 }
 
-async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      url: { type: "string" },
-      "api-key": { type: "string" },
-      "from-terraform": { type: "string" },
-      endpoints: { type: "string" },
-      png: { type: "string" },
-      cycles: { type: "string" },
-    },
-    strict: true,
-  });
-  let endpoint: Endpoint;
-  try {
-    if (values.url !== undefined || values["api-key"] !== undefined) {
-      if (!values.url || !values["api-key"]) throw new DisplayTestSetupError("--url and --api-key go together");
-      endpoint = { url: values.url, apiKey: values["api-key"], source: "the command line" };
-    } else if (values["from-terraform"] !== undefined) {
-      endpoint = await endpointFromTerraform(resolve(values["from-terraform"]));
-    } else {
-      endpoint = endpointFromLocalCloud(values.endpoints);
-    }
-    const cycles = values.cycles === undefined ? 1 : Number(values.cycles);
-    if (!Number.isInteger(cycles) || cycles < 1) throw new DisplayTestSetupError(`--cycles must be a whole number above 0, got "${values.cycles}"`);
-    const report = await runDisplayTest({ endpoint, png: values.png, cycles });
-    console.log(describe(report, endpoint));
-    console.log(report.png);
-    return report.problems.length === 0 ? 0 : 1;
-  } catch (error) {
-    if (error instanceof DisplayTestSetupError) {
+const cli = defineCli({
+  command: "npm run display:test --",
+  summary:
+    "Runs one cycle of the unchanged firmware (firmware/code.py) on the simulated PyPortal against a Mars endpoint, checks what the screen shows " +
+    "and writes a PNG of it. The endpoint is the running local cloud's (.local/endpoints.json), or --url and --api-key, or a deployed stack's outputs.",
+  options: {
+    url: { type: "string", value: "<url>", description: "GET /mars of any deployment (with --api-key)" },
+    "api-key": { type: "string", value: "<key>", description: "its API key (with --url)" },
+    "from-terraform": { type: "string", value: "<stack dir>", description: "read MarsApiUrl and MarsApiKey from `terraform output -json` in a deployed stack's directory" },
+    endpoints: { type: "string", value: "<file>", description: "the running local cloud's endpoints (default .local/endpoints.json)" },
+    png: { type: "string", value: "<file>", description: "where the screen goes (default .local/display-test/screen.png)" },
+    cycles: { type: "string", value: "<n>", default: "1", description: "firmware cycles to run" },
+  },
+  notes: ["exit code: 0 when the screen is right, 1 when it is not, 2 when the endpoint cannot be determined or the command line is wrong"],
+});
+
+if (runsAsScript(import.meta.url)) {
+  cli.main(async ({ values }) => {
+    const cycles = integerOption("cycles", values.cycles, { min: 1 });
+    let endpoint: Endpoint;
+    try {
+      if (values.url !== undefined || values["api-key"] !== undefined) {
+        if (!values.url || !values["api-key"]) throw new UsageError("--url and --api-key go together");
+        endpoint = { url: values.url, apiKey: values["api-key"], source: "the command line" };
+      } else if (values["from-terraform"] !== undefined) {
+        endpoint = await endpointFromTerraform(resolve(values["from-terraform"]));
+      } else {
+        endpoint = endpointFromLocalCloud(values.endpoints);
+      }
+      const report = await runDisplayTest({ endpoint, png: values.png, cycles });
+      console.log(describe(report, endpoint));
+      console.log(report.png);
+      return report.problems.length === 0 ? 0 : 1;
+    } catch (error) {
+      if (!(error instanceof DisplayTestSetupError || error instanceof LocalEndpointsError)) throw error;
       console.error(`display test: ${error.message}`);
       return 2;
     }
-    throw error;
-  }
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
+  });
 }

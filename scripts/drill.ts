@@ -1,23 +1,12 @@
 // The multi-region post's failover drill against the running local cloud: sets STATUS of one
 // region's health Lambda, as the seed does in the Lambda console (through the Lambda API, so
-// `aws lambda update-function-configuration --endpoint-url` does the same).
-//
-//   npm run drill -- --region us-east-1 --status fail     fail that region's deep ping
-//   npm run drill -- --region us-east-1 --status ok       and recover
-//
-// and a whole-region outage (the local cloud's control endpoint, no AWS API does this):
-//
-//   npm run drill -- --region us-east-1 --outage start    its API Gateway, Lambda and DynamoDB answer 503
-//   npm run drill -- --region us-east-1 --outage end      and it is back
-//
-// Reads .local/endpoints.json (written by npm start); the change lasts until the local cloud stops.
-import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+// `aws lambda update-function-configuration --endpoint-url` does the same), or takes a whole
+// region down and back through the local cloud's control endpoint (no AWS API does that).
+// Options: npm run drill -- --help.
 import { GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
 import type { LocalEndpoints } from "../local/cloud";
-import { REPO_ROOT } from "./lib/synth";
+import { defineCli, runsAsScript, UsageError } from "./lib/cli";
+import { readLocalEndpoints } from "./lib/local-endpoints";
 
 export class DrillError extends Error {
   readonly code = "DRILL";
@@ -51,30 +40,42 @@ export async function setRegionOutage(endpoints: LocalEndpoints, region: string,
   if (!response.ok) throw new DrillError(((await response.json()) as { message: string }).message);
 }
 
-async function main() {
-  const { values } = parseArgs({ options: { region: { type: "string" }, status: { type: "string" }, outage: { type: "string" }, endpoints: { type: "string" } } });
-  const usage = "usage: npm run drill -- --region <region> (--status <fail|ok> | --outage <start|end>)";
-  if (!values.region || !values.status === !values.outage) throw new DrillError(usage);
-  if (values.outage && values.outage !== "start" && values.outage !== "end") throw new DrillError(`--outage must be start or end, got "${values.outage}"; ${usage}`);
-  const file = values.endpoints ?? join(REPO_ROOT, ".local", "endpoints.json");
-  let endpoints: LocalEndpoints;
-  try {
-    endpoints = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new DrillError(`cannot read ${file} (${(error as Error).message}): is the local cloud running (npm start)?`);
-  }
-  if (values.outage) {
-    await setRegionOutage(endpoints, values.region, values.outage as "start" | "end");
-    console.log(`${values.region}: ${values.outage === "start" ? "down: its API Gateway, Lambda and DynamoDB answer 503" : "back up"}.`);
-    return;
-  }
-  const fn = await setHealthStatus(endpoints, values.region, values.status!);
-  console.log(`${values.region}: ${fn} now has STATUS=${values.status}; Route 53 notices within interval x failure threshold.`);
-}
+const cli = defineCli({
+  command: "npm run drill --",
+  summary:
+    "Drills the running local cloud (npm start). --status sets STATUS of one region's health check Lambda: fail makes its deep ping fail, " +
+    "so Route 53's health check fails after its failure threshold and the latency records answer with the other region; ok recovers. " +
+    "--outage takes the whole region down (its API Gateway, Lambda and DynamoDB answer 503) or brings it back. " +
+    "The change lasts until the local cloud stops.",
+  options: {
+    region: { type: "string", value: "<region>", required: true, description: "the region to drill, e.g. us-east-1" },
+    status: { type: "string", value: "<fail|ok>", choices: ["fail", "ok"], description: "what the health Lambda answers from now on" },
+    outage: { type: "string", value: "<start|end>", choices: ["start", "end"], description: "take the whole region down, or bring it back" },
+    endpoints: { type: "string", value: "<file>", description: "the running local cloud's endpoints (default .local/endpoints.json)" },
+  },
+  notes: [
+    "examples:",
+    "  npm run drill -- --region us-east-1 --status fail",
+    "  npm run drill -- --region us-east-1 --status ok",
+    "  npm run drill -- --region us-east-1 --outage start",
+    "  npm run drill -- --region us-east-1 --outage end",
+  ],
+});
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((error: Error) => {
-    console.error(`drill failed: ${error.message}`);
-    process.exit(1);
+if (runsAsScript(import.meta.url)) {
+  cli.main(async ({ values }) => {
+    if (!values.status === !values.outage) throw new UsageError("give one of --status and --outage");
+    const endpoints = readLocalEndpoints(values.endpoints);
+    if (!endpoints.regions[values.region]) {
+      throw new UsageError(`--region must be a region of the local cloud (${Object.keys(endpoints.regions).join(", ")}), got "${values.region}"`);
+    }
+    if (values.outage) {
+      await setRegionOutage(endpoints, values.region, values.outage as "start" | "end");
+      console.log(`${values.region}: ${values.outage === "start" ? "down: its API Gateway, Lambda and DynamoDB answer 503" : "back up"}.`);
+      return 0;
+    }
+    const fn = await setHealthStatus(endpoints, values.region, values.status!);
+    console.log(`${values.region}: ${fn} now has STATUS=${values.status}; Route 53 notices within interval x failure threshold.`);
+    return 0;
   });
 }

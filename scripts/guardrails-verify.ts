@@ -12,9 +12,7 @@
 //                                                              (default OrganizationAccountAccessRole)
 // Exit 0 when every check passes, 1 when one fails (each is printed with what to do).
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { join } from "node:path";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { ListOrganizationalUnitsForParentCommand, ListPoliciesForTargetCommand, ListAccountsForParentCommand, ListRootsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
@@ -25,6 +23,7 @@ import type { LocalEndpoints } from "../local/cloud";
 import { loadConfig } from "../stacks/config";
 import { HIPAA_OU_NAME } from "../stacks/org-guardrails";
 import { HIPAA_POLICY_NAME, LAMBDA_GOVERNANCE_POLICY_NAME } from "../modules/org-guardrails";
+import { defineCli, runsAsScript, UsageError } from "./lib/cli";
 import { REPO_ROOT } from "./lib/synth";
 
 const REGION = "us-east-1";
@@ -122,17 +121,26 @@ export async function verify(target: Target): Promise<Check[]> {
   return checks;
 }
 
-async function main() {
-  const { values } = parseArgs({ options: { local: { type: "boolean", default: false }, endpoints: { type: "string" }, "member-role": { type: "string", default: "OrganizationAccountAccessRole" } } });
-  const target = values.local ? localTarget(values.endpoints ?? join(REPO_ROOT, ".local", "endpoints.json")) : awsTarget(values["member-role"]!);
-  const checks = await verify(target);
-  for (const c of checks) console.log(`${c.ok ? "PASS" : "FAIL"}  ${c.name}: ${c.detail}`);
-  process.exit(checks.every((c) => c.ok) ? 0 : 1);
-}
+const cli = defineCli({
+  command: "npm run guardrails:verify --",
+  summary:
+    "The healthcare-compliance post's checks of the HIPAA guardrails: SCPs enabled on the root, the OU's SCPs exactly the allow-list " +
+    "(FullAWSAccess detached), the HIPAA accounts in the OU, and with a member account's credentials workspaces:DescribeWorkspaces denied " +
+    "and dynamodb:GetItem allowed. Against AWS with the environment's management-account credentials, or the running local cloud. Exit 1 when a check fails.",
+  options: {
+    local: { type: "boolean", description: "check the running local cloud (npm start -- --workspace prod) instead of AWS" },
+    endpoints: { type: "string", value: "<file>", description: "the local cloud's endpoints (default .local/endpoints.json); with --local" },
+    "member-role": { type: "string", value: "<name>", default: "OrganizationAccountAccessRole", description: "AWS: the role assumed in a member account" },
+  },
+});
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((error: Error) => {
-    console.error(`guardrails:verify failed: ${error.message}`);
-    process.exit(1);
+if (runsAsScript(import.meta.url)) {
+  cli.main(async ({ values }) => {
+    if (!/^[\w+=,.@-]{1,64}$/.test(values["member-role"])) throw new UsageError(`--member-role must be an IAM role name, got "${values["member-role"]}"`);
+    if (values.endpoints && !values.local) throw new UsageError("--endpoints goes with --local");
+    const target = values.local ? localTarget(values.endpoints ?? join(REPO_ROOT, ".local", "endpoints.json")) : awsTarget(values["member-role"]);
+    const checks = await verify(target);
+    for (const c of checks) console.log(`${c.ok ? "PASS" : "FAIL"}  ${c.name}: ${c.detail}`);
+    return checks.every((c) => c.ok) ? 0 : 1;
   });
 }

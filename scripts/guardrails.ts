@@ -1,15 +1,24 @@
-// npm run guardrails [-- --outdir DIR]
-// Synthesizes every stack (target aws: what gets deployed) and checks it against the guardrail
-// rules (scripts/lib/guardrails/rules.ts). Prints each finding with the stack, the Terraform
-// address, the rule id and the fix; exits 1 when there is any.
-import { parseArgs } from "node:util";
-import { ConfigError } from "../stacks/config";
-import { checkStacks, loadWaivers, WAIVERS_PATH } from "./lib/guardrails";
-import { synth } from "./lib/synth";
-import { readSynthesized } from "./lib/synthesized";
+// npm run guardrails: synthesizes every stack (target aws: what gets deployed) and checks it
+// against the guardrail rules (scripts/lib/guardrails/rules.ts). Options: npm run guardrails -- --help.
+import { defineCli } from "./lib/cli";
 
-const { values } = parseArgs({ options: { outdir: { type: "string" } } });
-try {
+const cli = defineCli({
+  command: "npm run guardrails --",
+  summary:
+    "Synthesizes every stack (target aws) and checks it against the guardrail rules. Prints each finding with the stack, " +
+    "the Terraform address, the rule id and the fix, and the waivers of config/guardrail-waivers.json that applied or matched nothing.",
+  options: {
+    outdir: { type: "string", value: "<dir>", description: "where to synthesize (default cdktf.out)" },
+  },
+  notes: ["exit code: 0 without findings, 1 with findings or when synth fails, 2 for a mistake on the command line"],
+});
+
+cli.main(async ({ values }) => {
+  const [{ checkStacks, loadWaivers, WAIVERS_PATH }, { synth }, { readSynthesized }] = await Promise.all([
+    import("./lib/guardrails"),
+    import("./lib/synth"),
+    import("./lib/synthesized"),
+  ]);
   const { outdir } = synth({ target: "aws", outdir: values.outdir });
   const stacks = readSynthesized(outdir);
   const report = checkStacks(stacks, loadWaivers());
@@ -19,8 +28,5 @@ try {
     console.log(`\nFINDING ${f.stack} ${f.address} [${f.rule}]\n  ${f.message}\n  fix: ${f.fix}`);
   }
   console.log(`\nguardrails: ${stacks.length} stacks, ${report.findings.length} findings, ${report.waived.length} waived`);
-  process.exit(report.findings.length > 0 ? 1 : 0);
-} catch (error) {
-  console.error(`guardrails failed: ${error instanceof ConfigError ? error.message : (error as Error).stack}`);
-  process.exit(2);
-}
+  return report.findings.length > 0 ? 1 : 0;
+});

@@ -1,41 +1,57 @@
-// npm start [-- --workspace dev] [--data-dir .local/data] [--port 4600] [--time-scale 1] [--var name=value]
-// Synthesizes the app and deploys it into the local cloud, then serves it until Ctrl-C.
+// npm start: synthesizes the app and deploys one workspace into the local cloud, then serves it
+// until Ctrl-C (options: npm start -- --help).
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { LocalCloud, type LocalEndpoints } from "../local/cloud";
-import { REPO_ROOT, synth } from "./lib/synth";
+import { dirname, resolve } from "node:path";
+import type { LocalCloud, LocalEndpoints } from "../local/cloud";
+import { defineCli, integerOption, numberOption, UsageError } from "./lib/cli";
+import { ENDPOINTS_FILE } from "./lib/local-endpoints";
+const DEFAULT_PORT = "4600";
 
-export const ENDPOINTS_FILE = join(REPO_ROOT, ".local", "endpoints.json");
-
-const { values } = parseArgs({
+const cli = defineCli({
+  command: "npm start --",
+  summary:
+    "Synthesizes the app as `cdktf deploy` would (target aws), deploys every stack of one workspace into AWS services " +
+    "emulated on 127.0.0.1, writes the endpoints to .local/endpoints.json and serves them until Ctrl-C.",
   options: {
-    workspace: { type: "string", default: "dev" },
-    "data-dir": { type: "string", default: join(REPO_ROOT, ".local", "data") },
-    port: { type: "string", default: "4600" },
-    "time-scale": { type: "string", default: "1" },
-    var: { type: "string", multiple: true, default: [] },
-    outdir: { type: "string" },
+    workspace: { type: "string", value: "<name>", default: "dev", description: "the Terraform workspace (environment of config/environments.json) to deploy" },
+    "data-dir": { type: "string", value: "<dir>", default: ".local/data", description: "where DynamoDB, S3, KMS keys and credentials are kept across restarts" },
+    port: {
+      type: "string",
+      value: "<n>",
+      default: DEFAULT_PORT,
+      description: "first port of the consecutive ports the emulators listen on; 0 lets the system choose free ones",
+    },
+    "time-scale": { type: "string", value: "<x>", default: "1", description: "the local clock runs this many times faster (analytics windows, health checks, TTL)" },
+    var: {
+      type: "string",
+      value: "<name=value>",
+      multiple: true,
+      description: "a value for a Terraform variable of the stacks, as `terraform apply -var` takes it",
+    },
+    outdir: {
+      type: "string",
+      value: "<dir>",
+      description: "deploy an app synthesized before (`npm run synth -- --outdir <dir>`) instead of synthesizing it now",
+    },
   },
+  notes: [
+    "examples:",
+    "  npm start -- --workspace dev --port 4600 --time-scale 10",
+    "  npm start -- --port 0 --data-dir /tmp/platform    free ports, throwaway data",
+  ],
 });
-
-function numberOption(name: string, value: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}, got "${value}"`);
-  return n;
-}
 
 function variables(pairs: string[]): Record<string, string> {
   return Object.fromEntries(
     pairs.map((pair) => {
       const eq = pair.indexOf("=");
-      if (eq < 1) throw new Error(`--var takes name=value, got "${pair}"`);
+      if (eq < 1) throw new UsageError(`--var takes name=value, got "${pair}"`);
       return [pair.slice(0, eq), pair.slice(eq + 1)];
     }),
   );
 }
 
-export function describeEndpoints(endpoints: LocalEndpoints): string {
+function describeEndpoints(endpoints: LocalEndpoints): string {
   const lines = [`Local cloud ready (workspace ${endpoints.workspace}, data in ${endpoints.dataDir}):`];
   for (const [region, e] of Object.entries(endpoints.regions)) {
     lines.push(`  ${region}`, `    API      ${e.apiUrl}`, `    health   ${e.healthUrl}`, `    logs     ${e.logs}`);
@@ -44,20 +60,37 @@ export function describeEndpoints(endpoints: LocalEndpoints): string {
   return lines.join("\n");
 }
 
-async function main() {
-  const port = numberOption("port", values.port!, 0);
-  const timeScale = numberOption("time-scale", values["time-scale"]!, 0.001);
-  console.log("synth: target aws (what `cdktf deploy` would deploy)");
-  const { outdir } = values.outdir ? { outdir: resolve(values.outdir) } : synth({ target: "aws" });
-  const cloud = await LocalCloud.start({
-    outdir,
-    workspace: values.workspace!,
-    dataDir: values["data-dir"]!,
-    port,
-    timeScale,
-    variables: variables(values.var!),
-    log: (line) => console.log(line),
-  });
+/** A port taken by another process: which one, and how to choose another. */
+class PortInUseError extends Error {
+  readonly code = "PORT_IN_USE";
+  constructor(port: number, firstPort: number) {
+    super(
+      `port ${port} on 127.0.0.1 is already in use` +
+        (firstPort === 0 ? "" : ` (the local cloud listens on consecutive ports from --port ${firstPort})`) +
+        `. Stop what holds it (is another npm start running?), or choose another first port with --port <n>, or --port 0 for free ports.`,
+    );
+  }
+}
+
+cli.main(async ({ values }) => {
+  const port = integerOption("port", values.port, { min: 0, max: 65535 });
+  const timeScale = numberOption("time-scale", values["time-scale"], { above: 0 });
+  const vars = variables(values.var);
+  const [{ LocalCloud }, { synth }] = await Promise.all([import("../local/cloud"), import("./lib/synth")]);
+  let outdir: string;
+  if (values.outdir) outdir = resolve(values.outdir);
+  else {
+    console.log("synth: target aws (what `cdktf deploy` would deploy)");
+    ({ outdir } = synth({ target: "aws" }));
+  }
+  let cloud: LocalCloud;
+  try {
+    cloud = await LocalCloud.start({ outdir, workspace: values.workspace, dataDir: resolve(values["data-dir"]), port, timeScale, variables: vars, log: (line) => console.log(line) });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { port?: number };
+    if (e.code === "EADDRINUSE" && e.port !== undefined) throw new PortInUseError(e.port, port);
+    throw error;
+  }
   const endpoints = cloud.endpoints();
   mkdirSync(dirname(ENDPOINTS_FILE), { recursive: true });
   writeFileSync(ENDPOINTS_FILE, `${JSON.stringify(endpoints, null, 2)}\n`);
@@ -76,9 +109,4 @@ async function main() {
   // Every region and account runs in this process: a stray failure is logged, and the rest keeps serving.
   process.on("unhandledRejection", (reason) => console.error(`local cloud: unhandled rejection (kept running): ${(reason as Error)?.stack ?? String(reason)}`));
   process.on("uncaughtException", (error) => console.error(`local cloud: uncaught exception (kept running): ${error.stack ?? String(error)}`));
-}
-
-main().catch((error: Error & { code?: string }) => {
-  console.error(`\nnpm start failed${error.code ? ` (${error.code})` : ""}: ${error.message}`);
-  process.exit(1);
 });

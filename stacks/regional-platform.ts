@@ -91,6 +91,14 @@ export class RegionalPlatform extends PlatformStack {
       legacyKinesisAnalytics: env.boolean("features", "legacyKinesisAnalytics"),
     });
 
+    new TerraformOutput(this, "ClickstreamBeaconUrl", { value: clickstream.beaconUrl, description: "GET /beacon?browseraction=Impression|Click of this region" }).overrideLogicalId(
+      "ClickstreamBeaconUrl",
+    );
+    new TerraformOutput(this, "ExecutionCommand", {
+      value: clickstream.executionCommand,
+      description: "Sends the clickstream post's traffic to this region: run it from the repository",
+    }).overrideLogicalId("ExecutionCommand");
+
     new Health(this, "health", {
       api: this.api,
       project: config.project,

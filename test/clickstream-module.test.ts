@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import application from "../sql/clickstream.application.json";
-import { RUNTIME_BATCH_SIZE, STATE_TABLE_NAME, STREAM_NAMES, TOPIC_NAME } from "../modules/clickstream";
+import { GENERATOR_RATE, RUNTIME_BATCH_SIZE, STATE_TABLE_NAME, STREAM_NAMES, TOPIC_NAME } from "../modules/clickstream";
 import { only, resources, synthTo } from "./helpers/synth";
 
 const SQL = readFileSync(new URL("../sql/clickstream.sql", import.meta.url), "utf8");
@@ -170,5 +170,12 @@ describe("clickstream module", () => {
     const variables = fn("platform-healthcheck").environment.variables;
     expect(variables.CHECK_STREAMS.split(",")).toEqual([ref("aws_kinesis_stream", "input-stream", "name"), ref("aws_kinesis_stream", "output-stream", "name")]);
     expect(variables.CHECK_TABLES.split(",")).toContain(ref("aws_dynamodb_table", "state-table", "name"));
+  });
+
+  it("outputs the beacon URL and the generator command for this region, as the post's stack outputs its ExecutionCommand", () => {
+    const outputs = stack.output as Record<string, { value: string }>;
+    const invokeUrl = ref("aws_api_gateway_stage", "api/stage", "invoke_url");
+    expect(outputs.ClickstreamBeaconUrl.value).toBe(`${invokeUrl}/beacon`);
+    expect(outputs.ExecutionCommand.value).toBe(`npm run clickstream:generate -- --url ${invokeUrl} --rate ${GENERATOR_RATE}`);
   });
 });

@@ -2,7 +2,7 @@
 // Terraform and called over HTTP: orders (request validation, seed bodies verbatim), comments
 // (DynamoDB proxy behind a JWT authorizer) and the Lambda error contract, walked from the route
 // table in schemas/routes.ts; generated invalid bodies never get past validation.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,10 +29,27 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-const call = async (route: { httpMethod: string; path: string }, init: { path?: string; query?: string; headers?: Record<string, string>; body?: string } = {}) => {
-  const response = await fetch(`${apiUrl}${init.path ?? route.path}${init.query ?? ""}`, { method: route.httpMethod, headers: init.headers, body: init.body });
+type Request = { path?: string; query?: string; headers?: Record<string, string>; body?: string };
+const send = (route: { httpMethod: string; path: string }, init: Request = {}) =>
+  fetch(`${apiUrl}${init.path ?? route.path}${init.query ?? ""}`, { method: route.httpMethod, headers: init.headers, body: init.body });
+const call = async (route: { httpMethod: string; path: string }, init: Request = {}) => {
+  const response = await send(route, init);
   return { status: response.status, body: await response.text() };
 };
+
+/** The stage's access log line of a request (us-east-1), once it is written. */
+async function accessLogLine(response: Response): Promise<Record<string, string>> {
+  const requestId = response.headers.get("x-amzn-requestid");
+  await response.text();
+  const logs = cloud.endpoints().regions["us-east-1"].logs;
+  const find = () => {
+    const file = readdirSync(logs).find((f) => f.includes("access"));
+    const lines = file ? readFileSync(join(logs, file), "utf8").trim().split("\n") : [];
+    return lines.map((l) => JSON.parse(l) as Record<string, string>).find((l) => l.requestId === requestId);
+  };
+  await expect.poll(find).toBeDefined();
+  return find()!;
+}
 
 /**
  * Sends requests no faster than the dev stage's throttle (100 requests/s) allows, so that every
@@ -63,6 +80,27 @@ describe("orders (request validation, seed responses verbatim)", () => {
   it("POST /orders with the seed's invalid order: 400 Invalid request body", async () => {
     const invalid = [{ ...SEED_ORDER, type: "foobar", symbol: "thisstringistoolong", shares: 999999 }];
     expect(await call(ROUTES.createOrders, { headers: JSON_TYPE, body: JSON.stringify(invalid) })).toEqual({ status: 400, body: '{"message": "Invalid request body"}' });
+  });
+
+  it("the access log says why the validator refused the seed's invalid order, in the words the validation post reads", async () => {
+    const invalid = [{ ...SEED_ORDER, type: "foobar", symbol: "thisstringistoolong", shares: 999999 }];
+    const line = await accessLogLine(await send(ROUTES.createOrders, { headers: JSON_TYPE, body: JSON.stringify(invalid) }));
+    expect(line).toMatchObject({ status: "400", "error-responseType": "BAD_REQUEST_BODY", "error-message": "Invalid request body", "error-messageString": '"Invalid request body"' });
+    // The three errors the post's CloudWatch Logs entry lists for this payload, in a bracketed list.
+    const reasons = line["error-validationErrorString"];
+    expect(reasons).toMatch(/^\[.*\]$/);
+    expect(reasons).toContain("numeric instance is greater than the required maximum (maximum: 1000, found: 999999)");
+    expect(reasons).toContain('string "thisstringistoolong" is too long (length: 19, maximum allowed: 4)');
+    expect(reasons).toContain('instance value ("foobar") not found in enum (possible values: ["STOCK","BOND","CASH"])');
+    expect(reasons.split(", ").filter((part) => /^\[?(numeric|string|instance) /.test(part))).toHaveLength(3);
+  });
+
+  it("the access log names the missing required properties and the missing parameter", async () => {
+    const { "account-id": _id, details: _details, ...partial } = SEED_ORDER;
+    const body = await accessLogLine(await send(ROUTES.createOrders, { headers: JSON_TYPE, body: JSON.stringify([partial]) }));
+    expect(body["error-validationErrorString"]).toBe('[object has missing required properties (["account-id","details"])]');
+    const parameters = await accessLogLine(await send(ROUTES.listOrders, { query: "?type=STOCK" }));
+    expect(parameters).toMatchObject({ status: "400", "error-responseType": "BAD_REQUEST_PARAMETERS", "error-validationErrorString": "Missing required request parameters: [Account-Id]" });
   });
 
   it("POST /orders with an empty array: 400 (minItems 1)", async () => {

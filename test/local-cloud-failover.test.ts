@@ -2,15 +2,21 @@
 // stack: the platform domain resolves through the local Route 53 DNS server to us-east-1; with
 // STATUS=fail on us-east-1's health Lambda, its health check fails after interval x threshold
 // (time-scaled) and the answers and messages move to us-west-2 with no failed request; they
-// move back after recovery. The time scale makes Route 53's 30 s interval 1 s.
+// move back after recovery. The time scale makes Route 53's 30 s interval 1 s. dns:check reads the
+// same routing through Route 53's API before and during the drill.
+import { execFile } from "node:child_process";
 import { Resolver } from "node:dns/promises";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
+import * as packet from "dns-packet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
-import { synth } from "../scripts/lib/synth";
+import { clientOf } from "../local/route53/client-regions";
+import { REPO_ROOT, synth } from "../scripts/lib/synth";
 import { setHealthStatus } from "../scripts/drill";
+import { udpQuery } from "./helpers/dns";
 
 const TIME_SCALE = 30;
 let cloud: LocalCloud;
@@ -29,6 +35,33 @@ afterAll(async () => {
 });
 
 const domain = () => cloud.endpoints().platformDomain!.name;
+
+/** Runs a script of package.json against this local cloud, as `npm run <script> -- --endpoints <file> ...` does. */
+async function runScript(file: string, args: string[]) {
+  const endpoints = join(mkdtempSync(join(tmpdir(), "failover-endpoints-")), "endpoints.json");
+  writeFileSync(endpoints, JSON.stringify(cloud.endpoints()));
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", file, "--endpoints", endpoints, ...args], { cwd: REPO_ROOT });
+    return { code: 0, stdout };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: `${e.stdout}${e.stderr}` };
+  }
+}
+
+/** The CNAME the local DNS server answers for a client in `region` (EDNS Client Subnet, as `dig +subnet=`). */
+async function cnameFor(region: string): Promise<string> {
+  const client = clientOf(region)!;
+  const query = packet.encode({
+    type: "query",
+    id: 7,
+    flags: packet.RECURSION_DESIRED,
+    questions: [{ name: domain(), type: "CNAME", class: "IN" }],
+    additionals: [{ type: "OPT", name: ".", udpPayloadSize: 4096, options: [{ code: 8, family: 1, sourcePrefixLength: client.prefixLength, scopePrefixLength: 0, ip: client.subnet }] } as packet.OptAnswer],
+  });
+  const reply = await udpQuery(Number(cloud.endpoints().dns!.address.split(":")[1]), query);
+  return String((reply.answers?.[0] as packet.StringAnswer | undefined)?.data);
+}
 
 /** One client step: resolve the domain, call /v1/helloworld/ through it. */
 async function step() {
@@ -58,6 +91,39 @@ describe("failover drill through the local Route 53", () => {
     expect(await resolver.resolve4(answer[0])).toEqual(["127.0.0.1"]);
     expect(await step()).toMatchObject({ status: 200, message: "Hello from us-east-1" });
   });
+
+  it("answers a client subnet in us-west-2 (EDNS Client Subnet) with us-west-2, as latency routing does", async () => {
+    expect(await cnameFor("us-west-2")).toMatch(/\.execute-api\.us-west-2\.amazonaws\.com$/);
+    expect(await cnameFor("us-east-1")).toMatch(/\.execute-api\.us-east-1\.amazonaws\.com$/);
+  });
+
+  it("dns:check through Route 53's API: each region's resolver gets its own region, every check healthy", async () => {
+    const { code, stdout } = await runScript("scripts/dns-check.ts", []);
+    expect(code, stdout).toBe(0);
+    expect(stdout).toContain("hosted zone Z0DEV00000EXAMPLE dev.example.com. (");
+    expect(stdout).toMatch(/^ {2}from us-east-1 \(resolver 34\.192\.0\.1, subnet 34\.192\.0\.0\/24\): us-east-1 \(d-\w+\.execute-api\.us-east-1\.amazonaws\.com\)$/m);
+    expect(stdout).toMatch(/^ {2}from us-west-2 \(.*\): us-west-2 \(d-\w+\.execute-api\.us-west-2\.amazonaws\.com\)$/m);
+    expect(stdout).not.toContain("FAILING");
+    expect(stdout).toContain("dns:check: every resolver is answered with a region whose health check passes\n");
+  }, 30_000);
+
+  it("dns:check during the drill (npm run drill -- --region us-east-1 --status fail): us-east-1's resolver gets us-west-2, and why", async () => {
+    const usEast = cloud.endpoints().dns!.healthChecks.find((c) => c.fqdn.includes(".us-east-1."))!.id;
+    expect((await runScript("scripts/drill.ts", ["--region", "us-east-1", "--status", "fail"])).code).toBe(0);
+    try {
+      // The checker flips after failureThreshold failures 30 s apart (1 s on the scaled clock).
+      await expect.poll(() => cnameFor("us-east-1"), { timeout: 15_000, interval: 100 }).toMatch(/\.us-west-2\./);
+      const { code, stdout } = await runScript("scripts/dns-check.ts", []);
+      expect(code, stdout).toBe(0);
+      expect(stdout).toMatch(new RegExp(`^ {2}us-east-1 .* health check ${usEast}: FAILING, 0 of 1 checkers report success \\(Failure: HTTP Status Code 503`, "m"));
+      expect(stdout).toMatch(/^ {2}from us-east-1 \(.*\): us-west-2 \(d-\w+\.execute-api\.us-west-2\.amazonaws\.com\)$/m);
+      expect(stdout).toContain(`us-east-1's record is left out: its health check ${usEast} fails (Failure: HTTP Status Code 503`);
+      expect(stdout).toContain(`failing health checks: ${usEast} (us-east-1)`);
+    } finally {
+      await setHealthStatus(cloud.endpoints(), "us-east-1", "ok");
+    }
+    await expect.poll(() => cnameFor("us-east-1"), { timeout: 15_000, interval: 100 }).toMatch(/\.us-east-1\./);
+  }, 60_000);
 
   it("refuses names outside its zones and says NXDOMAIN for unknown names inside", async () => {
     await expect(resolver.resolveCname("example.org")).rejects.toMatchObject({ code: "EREFUSED" });

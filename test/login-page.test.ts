@@ -1,5 +1,6 @@
 // The login page (web/) in real Chromium against the local cloud: served by the login site's S3
-// website bucket, it sends bob to the local IdP, receives the token in the fragment, picks up the
+// website bucket, it sends bob to the local IdP (AD FS's IdP-initiated sign-on with the RelayState
+// pair, as a real AD FS takes it), receives the token in the fragment, picks up the
 // credentials and presses Ping, which signs GET /users with SigV4. The page, the IdP and the API
 // keep their public names (http://<bucket>.s3-website-..., https://idp.platform.invalid,
 // https://api.dev.example.com): the browser's requests to them are routed to the local servers,
@@ -59,6 +60,14 @@ describe.skipIf(!chromiumPath)("login page in Chromium", () => {
     await page.goto(`${LOGIN_ORIGIN}/`, { waitUntil: "networkidle" });
     await page.click("#sign-in");
     await page.waitForURL(`${IDP_ORIGIN}/**`);
+    // AD FS's IdP-initiated sign-on, with Microsoft's RelayState pair and nothing else in the query.
+    const idpUrl = new URL(page.url());
+    expect(idpUrl.pathname).toBe("/adfs/ls/IdpInitiatedSignOn.aspx");
+    expect([...idpUrl.searchParams.keys()]).toEqual(["RelayState"]);
+    const pair = new URLSearchParams(idpUrl.searchParams.get("RelayState")!);
+    expect([...pair.keys()]).toEqual(["RPID", "RelayState"]);
+    expect(pair.get("RPID")).toBe("urn:amazon:webservices");
+    expect(pair.get("RelayState")).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}:[\w-]{22}$/);
     await page.fill("input[name=username]", "bob");
     await page.fill("input[name=password]", "bob-local-password");
     // The IdP's answer posts itself to https://api.dev.example.com/v1/saml, which redirects back.

@@ -2,7 +2,6 @@
 // servers that play the regions' health endpoints, and the DNS server answering the latency
 // records from the state the Terraform handlers fill. Route 53's 30 s interval runs at 50 ms.
 import { createHash } from "node:crypto";
-import { createSocket } from "node:dgram";
 import { Resolver } from "node:dns/promises";
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
@@ -14,6 +13,7 @@ import { DnsServer, type DnsCaller } from "../local/route53/dns-server";
 import { HealthCheckers, SEARCH_WINDOW_BYTES, type HealthCheckStatus } from "../local/route53/health-checker";
 import { route53Resources } from "../local/route53/resources";
 import { Route53State } from "../local/route53/state";
+import { udpQuery } from "./helpers/dns";
 
 const TIME_SCALE = 600;
 const ZONE = "Z0TEST0000EXAMPLE";
@@ -73,26 +73,6 @@ async function until<T>(what: string, probe: () => Promise<T> | T, accept: (valu
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-/** One query over UDP with dns-packet, for what Node's resolver cannot send (ECS, garbage). */
-/** dns-packet decodes the response code, its types do not declare it. */
-type Reply = packet.DecodedPacket & { rcode: string };
-
-function udpQuery(port: number, message: Buffer): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket("udp4");
-    const timer = setTimeout(() => {
-      socket.close();
-      reject(new Error("no UDP answer"));
-    }, 1000);
-    socket.once("message", (reply) => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(packet.decode(reply) as Reply);
-    });
-    socket.send(message, port, "127.0.0.1");
-  });
 }
 
 function query(name: string, type: packet.RecordType, extra: Partial<packet.Packet> = {}): Buffer {

@@ -126,7 +126,7 @@ describe("local STS AssumeRoleWithSAML", () => {
 
 describe("local IdP", () => {
   it("serves the metadata that the dev environment's SAML provider trusts", async () => {
-    const idp = await startIdp({ relyingParties: [{ identifier: AWS_RELYING_PARTY, acsUrl: ACS_URL, audience: AWS_AUDIENCE }], aws: { accountId: ACCOUNT, samlProviderName: "ADFS" } });
+    const idp = await startIdp({ relyingParties: [{ identifier: AWS_RELYING_PARTY, acsUrl: ACS_URL }], aws: { accountId: ACCOUNT, samlProviderName: "ADFS" } });
     try {
       const served = await (await fetch(idp.metadataUrl)).text();
       expect(served).toBe(readFileSync(new URL("../config/saml/local-idp-metadata.xml", import.meta.url), "utf8"));
@@ -134,12 +134,6 @@ describe("local IdP", () => {
         ["bob", ["ADFS-Production", "ADFS-Dev"]],
         ["dana", []],
       ]);
-      const unknown = await fetch(`${idp.signOnUrl("urn:other")}&RelayState=x`);
-      expect(unknown.status).toBe(400);
-      expect(await unknown.text()).toContain("Unknown relying party");
-      const long = await fetch(`${idp.signOnUrl()}&RelayState=${"x".repeat(81)}`);
-      expect(long.status).toBe(400);
-      expect(await long.text()).toContain("at most 80");
     } finally {
       await idp.stop();
     }

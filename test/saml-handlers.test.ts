@@ -9,6 +9,7 @@ import { attackerKey, localIdpKey, LOCAL_IDP_ENTITY_ID } from "../local/idp/meta
 import { dtdVariants, responseWrappingVariant, signatureWrappingVariants } from "../local/idp/attacks";
 import { buildSamlResponse, type SamlResponseParams } from "../local/idp/saml-response";
 import { AWS_RELYING_PARTY, startIdp, type RunningIdp } from "../local/idp/server";
+import { signInAtIdp } from "./helpers/adfs";
 import { ACCOUNT, ACS_URL, AWS_AUDIENCE, LOGIN_PAGE, PROVIDER_ARN, startSamlCloud, type SamlCloud } from "./helpers/saml-cloud";
 
 type ProcessSaml = typeof import("../lambdas/process-saml/index");
@@ -39,7 +40,7 @@ beforeAll(async () => {
   cloud = await startSamlCloud();
   Object.assign(process.env, cloud.environment);
   idp = await startIdp({
-    relyingParties: [{ identifier: AWS_RELYING_PARTY, acsUrl: ACS_URL, audience: AWS_AUDIENCE }],
+    relyingParties: [{ identifier: AWS_RELYING_PARTY, acsUrl: ACS_URL }],
     aws: { accountId: ACCOUNT, samlProviderName: "ADFS" },
   });
   ({ handler: processSaml } = await import("../lambdas/process-saml/index"));
@@ -51,24 +52,6 @@ afterAll(async () => {
   await idp?.stop();
   await cloud?.stop();
 });
-
-/** Signs in at the local IdP as a browser would and returns the form it posts back. */
-async function signInAtIdp(username: string, password: string, relayState: string) {
-  const form = await fetch(`${idp.signOnUrl()}&RelayState=${encodeURIComponent(relayState)}`);
-  expect(form.status).toBe(200);
-  const answer = await fetch(idp.signOnUrl().split("?")[0], {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ loginToRp: AWS_RELYING_PARTY, RelayState: relayState, username, password }),
-  });
-  const html = await answer.text();
-  return {
-    status: answer.status,
-    action: /<form method="post" action="([^"]+)"/.exec(html)?.[1],
-    SAMLResponse: /name="SAMLResponse" value="([^"]+)"/.exec(html)?.[1] ?? "",
-    RelayState: /name="RelayState" value="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, "&") ?? "",
-  };
-}
 
 function post(form: Record<string, string>) {
   return processSaml({ body: b64(new URLSearchParams(form).toString()), sourceIp: "127.0.0.1", userAgent: b64("vitest"), requestId: randomUUID() });
@@ -87,7 +70,7 @@ const tokenOf = (location: string) => /#token=(.+)$/.exec(location)?.[1] ?? "";
 describe("a login", () => {
   it("signs bob in at the IdP, parks ADFS-Production credentials once, and lets only this login pick them up", async () => {
     const { identityId, code } = newLogin();
-    const idpForm = await signInAtIdp("bob", "bob-local-password", `${identityId}:${code}`);
+    const idpForm = await signInAtIdp(idp.url, "bob", "bob-local-password", `${identityId}:${code}`);
     expect(idpForm.action).toBe(ACS_URL);
 
     const { location } = await post({ SAMLResponse: idpForm.SAMLResponse, RelayState: idpForm.RelayState });
@@ -115,7 +98,7 @@ describe("a login", () => {
 
   it("refuses a wrong password at the IdP", async () => {
     const { identityId, code } = newLogin();
-    const answer = await signInAtIdp("bob", "wrong", `${identityId}:${code}`);
+    const answer = await signInAtIdp(idp.url, "bob", "wrong", `${identityId}:${code}`);
     expect(answer.status).toBe(401);
     expect(answer.SAMLResponse).toBe("");
   });
@@ -229,6 +212,11 @@ describe("attacks on POST /saml", () => {
     const { location } = await post({ SAMLResponse: b64(signed({ issueInstant: new Date(Date.now() + 50_000) })), RelayState: `${identityId}:${code}` });
     expect(location).toContain("#token=");
   });
+  it.each(["urn:amazon:webservices", AWS_AUDIENCE])("accepts the audience %s, as STS does (AD FS writes the relying party's identifier)", async (audience) => {
+    const { identityId, code } = newLogin();
+    const { location } = await post({ SAMLResponse: b64(signed({ audience })), RelayState: `${identityId}:${code}` });
+    expect(location).toContain("#token=");
+  });
   it("refuses another audience", () => attempt(signed({ audience: "urn:another:service" }), "audience_mismatch"));
   it("refuses another destination", () => attempt(signed({ destination: "https://evil.example.com/saml" }), "destination_mismatch"));
   it("refuses another recipient", () => attempt(signed({ recipient: "https://evil.example.com/saml" }), "recipient_mismatch"));
@@ -261,7 +249,7 @@ describe("attacks on POST /saml", () => {
   it("refuses XML that is not well-formed", () => attempt("<samlp:Response", "xml_malformed"));
   it("refuses a user in no mapped group", async () => {
     const { identityId, code } = newLogin();
-    const idpForm = await signInAtIdp("dana", "dana-local-password", `${identityId}:${code}`);
+    const idpForm = await signInAtIdp(idp.url, "dana", "dana-local-password", `${identityId}:${code}`);
     await expectRefused({ SAMLResponse: idpForm.SAMLResponse, RelayState: idpForm.RelayState }, "no_mapped_role", identityId);
   });
   it("refuses a role pair of another account's provider", () =>

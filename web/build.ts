@@ -16,7 +16,7 @@ export interface LoginPageFile {
 
 let built: LoginPageFile[] | undefined;
 
-/** index.html, style.css, app.js. The deployment adds config.json ({apiUrl, idpSignOnUrl, region}). */
+/** index.html, style.css, app.js. The deployment adds config.json ({apiUrl, idpSignOnUrl, relyingPartyId, region}). */
 export function buildLoginPage(): LoginPageFile[] {
   if (built) return built;
   const result = buildSync({

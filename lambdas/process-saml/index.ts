@@ -52,7 +52,7 @@ function configure() {
     validator: new SamlResponseValidator({
       idpEntityId: env("IDP_ENTITY_ID"),
       idpSigningCertificates: envList("IDP_SIGNING_CERTIFICATES"),
-      audience: env("SAML_AUDIENCE"),
+      audiences: envList("SAML_AUDIENCES"),
       acsUrls: envList("ACS_URLS"),
     }),
     samlProviderArn: env("SAML_PROVIDER_ARN"),

@@ -1,7 +1,9 @@
 // Request validators with API Gateway's models (JSON Schema draft-04) and AWS's exact messages:
-// `Missing required request parameters: [a, b]` and `Invalid request body`.
+// `Missing required request parameters: [a, b]` and `Invalid request body`, with the detail of a
+// refused body worded as API Gateway words it (validation-messages.ts).
 import Ajv, { type ValidateFunction } from "ajv-draft-04";
 import type { Method, Model, RequestValidator } from "./state";
+import { validationErrorString } from "./validation-messages";
 
 export type ValidationFailure = { kind: "parameters"; message: string } | { kind: "body"; message: string; errors: string };
 
@@ -13,7 +15,8 @@ export class ModelValidators {
     readonly apiId: string,
     models: Map<string, Model>,
   ) {
-    this.ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+    // verbose: errors carry the instance and the keyword's value, which the messages quote.
+    this.ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, verbose: true });
     // Models refer to each other by their API Gateway URL.
     for (const model of models.values()) {
       this.ajv.addSchema(JSON.parse(model.schema), modelUrl(apiId, model.name));
@@ -81,10 +84,7 @@ export function validateRequest(
         return { kind: "body", message: "Invalid request body", errors: "[Request body is not valid JSON]" };
       }
       const validate = models.validator(modelName);
-      if (!validate(body)) {
-        const errors = (validate.errors ?? []).map((e) => `${e.instancePath || "(root)"} ${e.message}`);
-        return { kind: "body", message: "Invalid request body", errors: `[${errors.join(", ")}]` };
-      }
+      if (!validate(body)) return { kind: "body", message: "Invalid request body", errors: validationErrorString(validate.errors ?? []) };
     }
   }
   return undefined;

@@ -23,6 +23,7 @@ export function edgeServices(cloud: {
   dynamo: DynamoCoordinator;
   s3: S3State;
   organizations: OrganizationsState;
+  route53: EdgeService;
 }): Record<string, EdgeService> {
   const region = (name: string) => cloud.regions.get(name);
   const regionOrThrow = (name: string) => {
@@ -45,5 +46,6 @@ export function edgeServices(cloud: {
     logs: logsApi((name, accountId) => regionOrThrow(name).logsOf(accountId)),
     iam: iamApi((accountId) => cloud.accounts.get(accountId).iam),
     organizations: organizationsApi(cloud.organizations),
+    route53: cloud.route53,
   };
 }

@@ -1,7 +1,7 @@
 // The local IdP (the AD FS stand-in) for a deployed SAML provider whose metadata is the local
 // IdP's: its relying party endpoint is what the roles trusting the provider require as SAML:aud.
 import type { PolicyDocument } from "../iam/evaluator";
-import { AWS_RELYING_PARTY, AWS_SAML_AUDIENCE, startIdp, type RunningIdp } from "../idp/server";
+import { AWS_RELYING_PARTY, startIdp, type RunningIdp } from "../idp/server";
 import { LOCAL_IDP_ENTITY_ID } from "../idp/metadata";
 import type { AccountServices } from "./accounts";
 
@@ -17,7 +17,8 @@ export async function startIdentityProvider(accounts: AccountServices[], port: n
       const idp = await startIdp({
         port,
         // The browser posts to the ACS URL itself, as with AD FS; clients here map it with localUrl().
-        relyingParties: [{ identifier: AWS_RELYING_PARTY, acsUrl, audience: AWS_SAML_AUDIENCE }],
+        // The audience is the relying party identifier, as AD FS writes it.
+        relyingParties: [{ identifier: AWS_RELYING_PARTY, acsUrl }],
         aws: { accountId: account.accountId, samlProviderName: provider.name },
       });
       log(`idp: ${idp.signOnUrl()} signs in to ${acsUrl} for ${provider.arn}`);

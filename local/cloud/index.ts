@@ -18,6 +18,9 @@ import { DeployError, VariableInvalidError } from "../deployer/types";
 import { DynamoCoordinator } from "../dynamodb/coordinator";
 import type { FunctionConfig, InvokeResult, LambdaService } from "../lambda/service";
 import { Route53State } from "../route53/state";
+import { Answerer } from "../route53/answer";
+import { route53Api } from "../route53/api";
+import { regionOfAddress } from "../route53/client-regions";
 import { OrganizationsState } from "../organizations/state";
 import { privateSocketDir } from "../lib/backend-socket";
 import type { RunningHttpServer } from "../lib/http-serve";
@@ -135,7 +138,20 @@ export class LocalCloud {
     const stacks = readStacks(this.options.outdir);
     const regions = [...new Set(stacks.map(providerRegion))].sort();
     this.edge = new Edge({
-      services: edgeServices({ regions: this.regions, accounts: this.accounts, dynamo: this.dynamo, s3: this.s3State, organizations: this.organizations }),
+      services: edgeServices({
+        regions: this.regions,
+        accounts: this.accounts,
+        dynamo: this.dynamo,
+        s3: this.s3State,
+        organizations: this.organizations,
+        // Route 53's API answers from the records and health checkers that serve DNS.
+        route53: route53Api({
+          state: this.route53,
+          answerer: new Answerer({ state: this.route53, isHealthy: (id) => this.healthCheckers?.isHealthy(id) ?? true }),
+          healthStatus: (id) => this.healthCheckers?.statusOf(id),
+          regionOfAddress,
+        }),
+      }),
       credentials: this.accounts.lookup,
       callerOf: this.accounts.callerOf,
       policies: this.accounts,

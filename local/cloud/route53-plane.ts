@@ -4,6 +4,7 @@
 import { HealthCheckers } from "../route53/health-checker";
 import { startDnsServer, type RunningDnsServer } from "../route53/dns-server";
 import type { Route53State } from "../route53/state";
+import { regionOfAddress } from "../route53/client-regions";
 import { startPlatformDomain, type RunningPlatformDomain } from "./platform-domain";
 
 export interface Route53Plane {
@@ -44,7 +45,8 @@ export async function startRoute53Plane(options: {
   const dns = await startDnsServer({
     state,
     isHealthy: (id) => healthCheckers.isHealthy(id),
-    callerRegion: () => options.callerRegion,
+    // A resolver's EDNS client subnet (or the caller's address) maps to its nearest region.
+    callerRegion: (caller) => regionOfAddress(caller.clientSubnet?.address) ?? options.callerRegion,
     port: options.nextPort(),
   });
   const domain = state.records.find((r) => r.latencyRegion)?.name;

@@ -1,8 +1,14 @@
-// The local IdP, playing ADFS for the SAML login: federation metadata, IdP-initiated sign-on
-// with RelayState (the login page sends users to
-// /adfs/ls/IdpInitiatedSignOn.aspx?loginToRp=urn:amazon:webservices&RelayState=...), a login
-// form, and the HTTP-POST binding back to the relying party with a signed SAMLResponse.
+// The local IdP, playing ADFS for the SAML login: federation metadata, IdP-initiated sign-on, a
+// login form, and the HTTP-POST binding back to the relying party with a signed SAMLResponse.
 // Routes are a table so that other protocols (an OIDC issuer) can join the same server.
+//
+// IdP-initiated sign-on takes what AD FS takes (Microsoft, "AD FS 2.0 RelayState" and
+// "Supporting Identity Provider Initiated RelayState"):
+// - ?loginToRp=<relying party identifier>: sign in to that relying party, no RelayState;
+// - ?RelayState=<URL-encoded "RPID=<URL-encoded identifier>&RelayState=<URL-encoded state>">:
+//   sign in to that relying party and post the inner RelayState back to it. Parameters beside
+//   RelayState are dropped, as AD FS drops them; a RelayState without RPID is refused, since AD
+//   FS would not deliver it to the relying party.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { closeServer, listenOnLoopback, LOOPBACK } from "../lib/listen";
@@ -19,19 +25,17 @@ import {
 export const METADATA_PATH = "/FederationMetadata/2007-06/FederationMetadata.xml";
 export const SIGN_ON_PATH = "/adfs/ls/IdpInitiatedSignOn.aspx";
 export const AWS_RELYING_PARTY = "urn:amazon:webservices";
-export const AWS_SAML_AUDIENCE = "https://signin.aws.amazon.com/saml";
 /** SAML bindings: RelayState MUST NOT exceed 80 bytes. */
 const MAX_RELAY_STATE_BYTES = 80;
 const MAX_FORM_BYTES = 16 * 1024;
 
 export interface RelyingParty {
-  /** ADFS's relying party identifier, named by `loginToRp`. */
+  /** ADFS's relying party identifier, named by `loginToRp` or RPID; ADFS writes it as the assertion's Audience. */
   identifier: string;
   /** Response Destination and SubjectConfirmationData Recipient: the relying party's endpoint. */
   acsUrl: string;
   /** Where the browser posts the response; default `acsUrl`. Locally: an emulated API's URL. */
   postUrl?: string;
-  audience: string;
 }
 
 export interface IdpOptions {
@@ -65,35 +69,47 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
   const metadataXml = localIdpMetadataXml();
   const key = localIdpKey();
   const now = options.now ?? (() => new Date());
-  const relyingParty = (identifier: string | null) => options.relyingParties.find((rp) => rp.identifier === identifier);
 
   const routes: Record<string, Route> = {
     [`GET ${METADATA_PATH}`]: (_request, response) => send(response, 200, "application/samlmetadata+xml", metadataXml),
     [`GET ${SIGN_ON_PATH}`]: (_request, response, url) => {
-      const problem = signOnProblem(url.searchParams.get("loginToRp"), url.searchParams.get("RelayState"));
-      if (problem) return sendPage(response, 400, "Sign-on request refused", `<p class="error">${escapeHtml(problem)}</p>`);
-      loginForm(response, 200, url.searchParams.get("loginToRp")!, url.searchParams.get("RelayState") ?? "");
+      const signOn = signOnRequest(url.searchParams);
+      if ("problem" in signOn) return sendPage(response, 400, "Sign-on request refused", `<p class="error">${escapeHtml(signOn.problem)}</p>`);
+      loginForm(response, 200, url.searchParams);
     },
     [`POST ${SIGN_ON_PATH}`]: async (request, response) => {
       const form = new URLSearchParams((await readForm(request)).toString("utf8"));
-      const rpId = form.get("loginToRp");
-      const relayState = form.get("RelayState") ?? "";
-      const problem = signOnProblem(rpId, relayState);
-      if (problem) return sendPage(response, 400, "Sign-on request refused", `<p class="error">${escapeHtml(problem)}</p>`);
+      const signOn = signOnRequest(form);
+      if ("problem" in signOn) return sendPage(response, 400, "Sign-on request refused", `<p class="error">${escapeHtml(signOn.problem)}</p>`);
       const user = authenticate(directory, form.get("username") ?? "", form.get("password") ?? "");
-      if (!user) return loginForm(response, 401, rpId!, relayState, "Incorrect user ID or password. Type the correct user ID and password, and try again.");
-      postBinding(response, relyingParty(rpId)!, issue(user, relyingParty(rpId)!), relayState);
+      if (!user) return loginForm(response, 401, form, "Incorrect user ID or password. Type the correct user ID and password, and try again.");
+      postBinding(response, signOn.relyingParty, issue(user, signOn.relyingParty), signOn.relayState);
     },
   };
 
-  function signOnProblem(rpId: string | null, relayState: string | null): string | undefined {
-    if (!relyingParty(rpId)) {
-      return `Unknown relying party "${rpId ?? ""}": this IdP knows ${options.relyingParties.map((rp) => rp.identifier).join(", ")}`;
+  /** The relying party and the RelayState of a sign-on request, read as AD FS reads them (see the top). */
+  function signOnRequest(params: URLSearchParams): { relyingParty: RelyingParty; relayState: string } | { problem: string } {
+    const outer = params.get("RelayState");
+    let rpId = params.get("loginToRp");
+    let relayState = "";
+    if (outer !== null) {
+      const pair = new URLSearchParams(outer);
+      rpId = pair.get("RPID");
+      if (rpId === null) {
+        return {
+          problem:
+            `RelayState "${outer}" names no relying party. AD FS takes RelayState=<URL-encoded "RPID=<URL-encoded relying party>&RelayState=<URL-encoded state>">, ` +
+            "e.g. RelayState=RPID%3Durn%253Aamazon%253Awebservices%26RelayState%3Dabc",
+        };
+      }
+      relayState = pair.get("RelayState") ?? "";
     }
-    if (relayState !== null && Buffer.byteLength(relayState) > MAX_RELAY_STATE_BYTES) {
-      return `RelayState is ${Buffer.byteLength(relayState)} bytes; SAML allows at most ${MAX_RELAY_STATE_BYTES}`;
+    const rp = options.relyingParties.find((candidate) => candidate.identifier === rpId);
+    if (!rp) return { problem: `Unknown relying party "${rpId ?? ""}": this IdP knows ${options.relyingParties.map((candidate) => candidate.identifier).join(", ")}` };
+    if (Buffer.byteLength(relayState) > MAX_RELAY_STATE_BYTES) {
+      return { problem: `RelayState is ${Buffer.byteLength(relayState)} bytes; SAML allows at most ${MAX_RELAY_STATE_BYTES}` };
     }
-    return undefined;
+    return { relyingParty: rp, relayState };
   }
 
   function issue(user: DirectoryUser, rp: RelyingParty): string {
@@ -107,7 +123,7 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
       {
         issuer: LOCAL_IDP_ENTITY_ID,
         destination: rp.acsUrl,
-        audience: rp.audience,
+        audience: rp.identifier,
         nameId: `${directory.domain}\\${user.username}`,
         attributes,
         issueInstant: now(),
@@ -183,14 +199,19 @@ function sendPage(response: ServerResponse, status: number, title: string, body:
   );
 }
 
-function loginForm(response: ServerResponse, status: number, rpId: string, relayState: string, error?: string) {
+/** The login form; it posts the sign-on request's parameters back with the credentials. */
+function loginForm(response: ServerResponse, status: number, signOn: URLSearchParams, error?: string) {
+  const hidden = ["RelayState", "loginToRp"]
+    .filter((name) => signOn.has(name))
+    .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(signOn.get(name)!)}">`)
+    .join("");
   sendPage(
     response,
     status,
     "Sign in (local ADFS)",
     (error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : "") +
       `<form method="post" action="${SIGN_ON_PATH}">` +
-      `<input type="hidden" name="loginToRp" value="${escapeHtml(rpId)}"><input type="hidden" name="RelayState" value="${escapeHtml(relayState)}">` +
+      hidden +
       `<label for="username">User name</label><input type="text" id="username" name="username" autocomplete="username" autofocus required>` +
       `<label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>` +
       `<button type="submit" id="sign-in">Sign in</button></form>`,

@@ -48,6 +48,8 @@ export interface AnswerOptions {
 
 const EXECUTE_API_HOST = /^[a-z0-9-]+\.execute-api\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com$/;
 const LOCAL_HOST_TTL = 60;
+/** The zones' name server, as the SOA names it: the local cloud's DNS server on this machine. */
+export const ZONE_NAME_SERVER = "localhost";
 /** Route 53's defaults for the SOA it creates with a zone (TTL 900, negative caching 86400 s). */
 const SOA_TTL = 900;
 const SOA_TIMERS = "1 7200 900 1209600 86400";
@@ -103,7 +105,7 @@ export class Answerer {
       return { rcode: "NOERROR", answers };
     }
     const named = this.options.state.records.filter((r) => r.zoneId === zone.id && r.name === name);
-    const soa = zone.name ? this.soa(zone.name) : undefined;
+    const soa = zone.name ? zoneSoa(zone.name) : undefined;
     if (named.length === 0) {
       const hasDescendants = this.options.state.records.some((r) => r.zoneId === zone.id && r.name.endsWith(`.${name}`));
       const isApex = name === zone.name;
@@ -150,8 +152,9 @@ export class Answerer {
     const record = this.options.state.records.find((r) => r.name === name);
     return record ? this.options.state.zones.get(record.zoneId) : undefined;
   }
+}
 
-  private soa(apex: string): ResourceRecord {
-    return { name: apex, type: "SOA", ttl: SOA_TTL, data: `localhost hostmaster.${apex} ${SOA_TIMERS}` };
-  }
+/** The SOA record a hosted zone has from its creation: served at the apex and listed with its record sets. */
+export function zoneSoa(apex: string): ResourceRecord {
+  return { name: apex, type: "SOA", ttl: SOA_TTL, data: `${ZONE_NAME_SERVER} hostmaster.${apex} ${SOA_TIMERS}` };
 }

@@ -37,6 +37,11 @@ export const RUNTIME_BATCH_SIZE = 1000;
 /** How often the SQL runtime's clock is moved on, so that windows close when traffic stops. */
 export const TICK_SCHEDULE = "rate(1 minute)";
 export const SQL_PATH = "sql/clickstream.sql";
+/**
+ * The generator's pace against AWS: 5 beacons/s is about 50 per 10-second window, the pacing
+ * that finds the injected anomaly with the fewest false alerts (npm run bench:detection-quality).
+ */
+export const GENERATOR_RATE = 5;
 
 /**
  * The seed's body mapping template, with the stream named by its Terraform reference. Velocity
@@ -72,6 +77,10 @@ export class Clickstream extends Construct {
   readonly anomalyFunction: NodejsFunction;
   /** What the region's health check should ping for this capability. */
   readonly dependencies: HealthDependencies;
+  /** GET /beacon of this region's API, as browsers (and the generator) call it. */
+  readonly beaconUrl: string;
+  /** The command that sends the seed's traffic to this region (the post's ExecutionCommand output). */
+  readonly executionCommand: string;
 
   constructor(scope: Construct, id: string, props: ClickstreamProps) {
     super(scope, id);
@@ -112,6 +121,8 @@ export class Clickstream extends Construct {
     }
 
     this.beaconRoute(props);
+    this.beaconUrl = `${props.api.invokeUrl}${BEACON_ROUTE.path}`;
+    this.executionCommand = `npm run clickstream:generate -- --url ${props.api.invokeUrl} --rate ${GENERATOR_RATE}`;
 
     this.sqlRuntime = new NodejsFunction(this, "sql-runtime", {
       ...common,

@@ -2,8 +2,10 @@
 
 /**
  * One JSON object per request, with the enhanced observability variables of each phase
- * ($context.<phase>.*) so that a failed request says where it failed. The API key itself is
- * never logged: only its id.
+ * ($context.<phase>.*) so that a failed request says where it failed. A 400 from a request
+ * validator says why in `error-validationErrorString` (which property broke which rule, where the
+ * client only gets "Invalid request body"); `error-messageString` is the error message as a JSON
+ * string, quotes included. The API key itself is never logged: only its id.
  */
 export const ACCESS_LOG_FORMAT = {
   requestId: "$context.requestId",
@@ -39,6 +41,8 @@ export const ACCESS_LOG_FORMAT = {
   "integration-requestId": "$context.integration.requestId",
   "integration-integrationStatus": "$context.integration.integrationStatus",
   "error-message": "$context.error.message",
+  "error-messageString": "$context.error.messageString",
+  "error-validationErrorString": "$context.error.validationErrorString",
   "error-responseType": "$context.error.responseType",
 } as const;
 

@@ -25,12 +25,18 @@ import { LoginSite } from "./login-site";
 import { MOCK_OK_REQUEST, PICKUP_FAILED, PICKUP_RESPONSE, PROCESS_SAML_REQUEST, USERS_RESPONSE, pickupRequest } from "./templates";
 
 export const SAML_PROVIDER_NAME = "ADFS";
+/** The identifier of AD FS's relying party trust for AWS (the sign-in federation metadata's entityID). */
+export const AWS_RELYING_PARTY = "urn:amazon:webservices";
 /** Construct id of the scope holding what only the primary region declares. */
 export const PRIMARY_ONLY_SCOPE = "primary-only";
 export const ROLE_NAMES = { production: "ADFS-Production", dev: "ADFS-Dev" } as const;
 export const TABLE_NAMES = { sessions: "SAMLSessions", users: "SAMLUsers", assertions: "SAMLAssertions" } as const;
-/** What STS requires as the assertion's audience for AWS federation. */
-export const AWS_SAML_AUDIENCE = "https://signin.aws.amazon.com/saml";
+/**
+ * The audiences STS accepts in an assertion for AWS federation: the AWS relying party's
+ * identifier, which AD FS writes as the Audience (it names the relying party trust), and the
+ * sign-in endpoint, which other IdPs write.
+ */
+export const AWS_SAML_AUDIENCES = [AWS_RELYING_PARTY, "https://signin.aws.amazon.com/saml"];
 export const SAML_ROUTES = {
   login: { httpMethod: "POST", path: "/saml" },
   pickup: { httpMethod: "GET", path: "/saml" },
@@ -99,7 +105,12 @@ export class SamlFederation extends Construct {
       this.federation(account, props);
       new LoginSite(account, "login-site", {
         bucket: props.loginSiteBucket,
-        config: { apiUrl: `https://${props.domainName}/${BASE_PATH}`, idpSignOnUrl: `${props.idp.ssoUrl}IdpInitiatedSignOn.aspx?loginToRp=urn:amazon:webservices`, region },
+        config: {
+          apiUrl: `https://${props.domainName}/${BASE_PATH}`,
+          idpSignOnUrl: `${props.idp.ssoUrl}IdpInitiatedSignOn.aspx`,
+          relyingPartyId: AWS_RELYING_PARTY,
+          region,
+        },
       });
     }
 
@@ -123,7 +134,7 @@ export class SamlFederation extends Construct {
       environment: {
         IDP_ENTITY_ID: props.idp.entityId,
         IDP_SIGNING_CERTIFICATES: props.idp.signingCertificates,
-        SAML_AUDIENCE: AWS_SAML_AUDIENCE,
+        SAML_AUDIENCES: AWS_SAML_AUDIENCES.join(","),
         ACS_URLS: this.acsUrl,
         SAML_PROVIDER_ARN: providerArn,
         ROLE_NAME_CONTAINS: props.roleNameContains,

@@ -16,7 +16,8 @@ import { buildLoginPage } from "../../web/build";
 
 export interface LoginSiteProps {
   bucket: string;
-  config: { apiUrl: string; idpSignOnUrl: string; region: string };
+  /** What the page reads from config.json: see web/src/app.ts. */
+  config: { apiUrl: string; idpSignOnUrl: string; relyingPartyId: string; region: string };
 }
 
 export class LoginSite extends Construct {

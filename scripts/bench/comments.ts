@@ -3,35 +3,27 @@
 // Query sent to dynalite directly in the same run as the baseline. The stage's throttling is
 // lifted for the run.
 //
-//   npm run bench:comments [-- --requests 300 --seconds 3 --concurrency 16]
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { parseArgs } from "node:util";
+//   options: npm run bench:comments -- --help
 import { QueryCommand } from "@aws-sdk/client-dynamodb";
-import { LocalCloud } from "../../local/cloud";
-import { COMMENTS_TABLE, PAGE_INDEX, WRITE_SCOPE } from "../../modules/comments-api";
-import { loadConfig } from "../../stacks/config";
-import { http, latency, throughput, type Call } from "../lib/load";
-import { synth } from "../lib/synth";
+import { withUnthrottledCloud } from "../lib/bench-cloud";
+import { defineCli } from "../lib/cli";
+import { http, loadOptions, loadSettings, measureCases, type Call } from "../lib/load";
 
-const { values } = parseArgs({
-  options: { requests: { type: "string", default: "300" }, seconds: { type: "string", default: "3" }, concurrency: { type: "string", default: "16" } },
-});
-const REQUESTS = Number(values.requests);
-const SECONDS = Number(values.seconds);
-const CONCURRENCY = Number(values.concurrency);
 const COMMENTS = 1000;
 const PAGE = "bench-page";
 
-async function main() {
-  const outdir = mkdtempSync(join(tmpdir(), "bench-comments-synth-"));
-  const dataDir = mkdtempSync(join(tmpdir(), "bench-comments-"));
-  const config = loadConfig();
-  config.environments.dev.api = { throttleRateLimit: 1_000_000, throttleBurstLimit: 1_000_000 };
-  synth({ target: "aws", outdir, config });
-  const cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir, port: 0 });
-  try {
+const cli = defineCli({
+  command: "npm run bench:comments --",
+  summary:
+    `GET /comments/{pageId} on the local cloud with ${COMMENTS} comments on the page: p50/p99 and requests/s, against the same Query sent to ` +
+    "dynalite directly in the same run. The stage's throttling is lifted for the run. Target: at least 500 req/s on 2 cores.",
+  options: loadOptions(300),
+});
+
+cli.main(async ({ values }) => {
+  const settings = loadSettings(values);
+  const { COMMENTS_TABLE, PAGE_INDEX, WRITE_SCOPE } = await import("../../modules/comments-api");
+  await withUnthrottledCloud("bench-comments", async (cloud, config) => {
     const api = cloud.endpoints().regions["us-east-1"].apiUrl;
     const token = await cloud.oidc!.issueToken({ clientId: "comments-writer", scopes: [WRITE_SCOPE], audience: config.environments.dev.commentsAuth.audience });
     let next = 0;
@@ -59,21 +51,9 @@ async function main() {
       }],
       [`GET /comments/{pageId} (${COMMENTS} comments)`, http(`${api}/comments/${PAGE}`, {}, 200)],
     ];
-    console.log(`comments bench: ${COMMENTS} comments on the page; ${REQUESTS} sequential requests for latency, ${SECONDS} s at concurrency ${CONCURRENCY} for throughput`);
-    for (const [name, call] of cases) {
-      const { p50, p99 } = await latency(call, REQUESTS);
-      const rps = await throughput(call, SECONDS, CONCURRENCY);
-      console.log(`${name.padEnd(44)} p50 ${p50.toFixed(2).padStart(7)} ms  p99 ${p99.toFixed(2).padStart(7)} ms  ${rps.toFixed(0).padStart(6)} req/s`);
-    }
+    console.log(`comments bench: ${COMMENTS} comments on the page`);
+    await measureCases(cases, settings);
     console.log("target: GET /comments/{pageId} at least 500 req/s on 2 cores");
-  } finally {
-    await cloud.stop();
-    rmSync(outdir, { recursive: true, force: true });
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-main().catch((error: Error) => {
-  console.error(`bench failed: ${error.message}`);
-  process.exit(1);
+  });
+  return 0;
 });

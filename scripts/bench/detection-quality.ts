@@ -5,19 +5,23 @@
 // anomalous beacon; an alert (a DESTINATION_SQL_STREAM row, ANOMALY_SCORE > 2) for any other
 // window is a false alert. Target: every injected anomaly found, at most one false alert per run.
 //
-//   npm run bench:detection-quality [-- --runs 20 --per-window 50,100,200]
+//   options: npm run bench:detection-quality -- --help
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import application from "../../sql/clickstream.application.json";
 import { compile, type OutputRow } from "../../lambdas/lib/streaming-sql";
 import { SEED_BEHAVIOUR, pacedBeacons } from "../lib/click-impressions";
+import { defineCli, integerListOption, integerOption } from "../lib/cli";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "20" }, "per-window": { type: "string", default: "50,100,200" } } });
-const RUNS = Number(values.runs);
-const PER_WINDOW = values["per-window"]!.split(",").map(Number);
-for (const n of [RUNS, ...PER_WINDOW]) {
-  if (!(Number.isInteger(n) && n > 0)) throw new Error(`--runs and --per-window take positive integers, got ${values.runs} / ${values["per-window"]}`);
-}
+const cli = defineCli({
+  command: "npm run bench:detection-quality --",
+  summary:
+    "Detection quality of sql/clickstream.sql over seeded runs of the generator's default scenario, beacons paced evenly per 10-second window: " +
+    "runs that found the injected anomaly, and false alerts per run. Target: every anomaly found, at most one false alert per run.",
+  options: {
+    runs: { type: "string", value: "<n>", default: "20", description: "seeded runs per pacing (seeds 1..n)" },
+    "per-window": { type: "string", value: "<n,n,...>", default: "50,100,200", description: "pacings to compare: beacons per window" },
+  },
+});
 
 const SQL = readFileSync(new URL("../../sql/clickstream.sql", import.meta.url), "utf8");
 const WINDOW_MS = 10_000;
@@ -50,18 +54,23 @@ function run(seed: number, requestsPerWindow: number): RunResult {
   return { found: alerts.some((a) => a.anomalous), falseAlerts: alerts.filter((a) => !a.anomalous).length, alerts };
 }
 
-console.log(`detection quality: ${RUNS} seeded runs of the default scenario per pacing (seeds 1-${RUNS})`);
-console.log("requests/window  windows/run  recall     false alerts/run (mean, max)  runs with >1 false alert");
-for (const perWindow of PER_WINDOW) {
-  const results = Array.from({ length: RUNS }, (_, i) => run(i + 1, perWindow));
-  const found = results.filter((r) => r.found).length;
-  const falseAlerts = results.map((r) => r.falseAlerts);
-  const windows = Math.ceil((SEED_BEHAVIOUR.iterations * (1 + SEED_BEHAVIOUR.clickRate)) / perWindow);
-  console.log(
-    `${String(perWindow).padStart(15)}  ${String(`~${windows}`).padStart(11)}  ${`${found}/${RUNS}`.padEnd(9)}  ` +
-      `${(falseAlerts.reduce((a, b) => a + b, 0) / RUNS).toFixed(2).padStart(6)}, ${String(Math.max(...falseAlerts)).padEnd(21)}  ` +
-      `${results.filter((r) => r.falseAlerts > 1).length}`,
-  );
-  const missed = results.map((r, i) => [i + 1, r] as const).filter(([, r]) => !r.found);
-  if (missed.length > 0) console.log(`${"".padStart(17)}missed in seeds ${missed.map(([s]) => s).join(", ")}`);
-}
+cli.main(({ values }) => {
+  const runs = integerOption("runs", values.runs, { min: 1 });
+  const pacings = integerListOption("per-window", values["per-window"], { min: 1 });
+  console.log(`detection quality: ${runs} seeded runs of the default scenario per pacing (seeds 1-${runs})`);
+  console.log("requests/window  windows/run  recall     false alerts/run (mean, max)  runs with >1 false alert");
+  for (const perWindow of pacings) {
+    const results = Array.from({ length: runs }, (_, i) => run(i + 1, perWindow));
+    const found = results.filter((r) => r.found).length;
+    const falseAlerts = results.map((r) => r.falseAlerts);
+    const windows = Math.ceil((SEED_BEHAVIOUR.iterations * (1 + SEED_BEHAVIOUR.clickRate)) / perWindow);
+    console.log(
+      `${String(perWindow).padStart(15)}  ${String(`~${windows}`).padStart(11)}  ${`${found}/${runs}`.padEnd(9)}  ` +
+        `${(falseAlerts.reduce((a, b) => a + b, 0) / runs).toFixed(2).padStart(6)}, ${String(Math.max(...falseAlerts)).padEnd(21)}  ` +
+        `${results.filter((r) => r.falseAlerts > 1).length}`,
+    );
+    const missed = results.map((r, i) => [i + 1, r] as const).filter(([, r]) => !r.found);
+    if (missed.length > 0) console.log(`${"".padStart(17)}missed in seeds ${missed.map(([s]) => s).join(", ")}`);
+  }
+  return 0;
+});

@@ -1,11 +1,11 @@
-// npm run bench:saml: the SAML login's figures (targets: docs/design.md).
+// npm run bench:saml: the SAML login's figures (options: npm run bench:saml -- --help).
 // - cold init of each bundle (the esbuild zips Lambda runs) in a fresh Node process, against a
 //   baseline: a fresh process importing nothing;
 // - the first login after start (schema compilation included) and ProcessSAML warm p50/p99,
 //   handler in-process against dynalite and the local KMS/STS (the local cloud adds its API
 //   Gateway on top: see the local cloud's own benchmark);
 // - the schema validator: per-call time and memory growth over many calls, against the baseline
-//   the one measured before, @authenio/samlify-xmllint-wasm, on the same document in the same run;
+//   one of the validators samlify suggests, @authenio/samlify-xmllint-wasm, on the same document in the same run;
 // - whole logins through the local cloud (IdP form -> API Gateway -> ProcessSAML), posted to the
 //   authority region (its writes stay in the region, the path every login had before the authority
 //   region) against logins posted to the other region, whose claim and parked credentials are
@@ -24,14 +24,22 @@ import { buildSamlResponse } from "../../local/idp/saml-response";
 import { localIdpKey, LOCAL_IDP_ENTITY_ID } from "../../local/idp/metadata";
 import { ACCOUNT, ACS_URL, AWS_AUDIENCE, PROVIDER_ARN, startSamlCloud } from "../../test/helpers/saml-cloud";
 import { samlBrowser } from "../../test/helpers/saml-browser";
-import { LocalCloud } from "../../local/cloud";
-import { loadConfig } from "../../stacks/config";
-import { synth } from "../lib/synth";
+import { defineCli, integerOption } from "../lib/cli";
 
-const WARM_LOGINS = Number(process.env.BENCH_LOGINS ?? 200);
-const CLOUD_LOGINS = Number(process.env.BENCH_CLOUD_LOGINS ?? 100);
-const VALIDATIONS = Number(process.env.BENCH_VALIDATIONS ?? 2000);
 const BASELINE_VALIDATIONS = 20;
+
+const cli = defineCli({
+  command: "npm run bench:saml --",
+  summary:
+    "The SAML login's figures: cold init of the ProcessSAML and authorizer bundles (baseline: an empty fresh process), the first login and " +
+    "ProcessSAML warm p50/p99 against dynalite and the local KMS/STS, and the schema validator's time and memory growth " +
+    "(baseline: @authenio/samlify-xmllint-wasm), and whole logins through the local cloud posted to each region (the authority region's writes stay in it). Targets: warm p50 < 50 ms, first login < 1 s, cold init < 300 ms, no memory growth.",
+  options: {
+    logins: { type: "string", value: "<n>", default: "200", description: "warm logins measured" },
+    validations: { type: "string", value: "<n>", default: "2000", description: "schema validations measured" },
+    "cloud-logins": { type: "string", value: "<n>", default: "100", description: "logins through the local cloud measured per region" },
+  },
+});
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 const percentile = (v: number[], p: number) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor((v.length * p) / 100))];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -73,7 +81,7 @@ function coldInit() {
   }
 }
 
-async function logins() {
+async function logins(count: number) {
   const cloud = await startSamlCloud();
   Object.assign(process.env, cloud.environment);
   const startedAt = performance.now();
@@ -88,18 +96,18 @@ async function logins() {
   const first = await login();
   console.log(`first login after start: ${ms(performance.now() - startedAt)} including the handler's import, ${ms(first)} the request itself (target < 1 s)`);
   const samples: number[] = [];
-  for (let i = 0; i < WARM_LOGINS; i++) samples.push(await login());
-  console.log(`ProcessSAML warm, ${WARM_LOGINS} logins: p50 ${ms(percentile(samples, 50))}, p99 ${ms(percentile(samples, 99))} (target p50 < 50 ms)`);
+  for (let i = 0; i < count; i++) samples.push(await login());
+  console.log(`ProcessSAML warm, ${count} logins: p50 ${ms(percentile(samples, 50))}, p99 ${ms(percentile(samples, 99))} (target p50 < 50 ms)`);
   await cloud.stop();
 }
 
-async function validator() {
+async function validator(count: number) {
   const { validateSamlDocument } = await import("../../lambdas/lib/saml/schema-validator");
   const xml = response();
   validateSamlDocument(xml);
   const rssBefore = process.memoryUsage().rss;
   const times: number[] = [];
-  for (let i = 0; i < VALIDATIONS; i++) {
+  for (let i = 0; i < count; i++) {
     const t = performance.now();
     validateSamlDocument(xml);
     times.push(performance.now() - t);
@@ -114,12 +122,15 @@ async function validator() {
   }
   console.log(
     `schema validator (libxml2-wasm, schemas compiled once): p50 ${ms(percentile(times, 50))}, p99 ${ms(percentile(times, 99))}, ` +
-      `RSS ${growth >= 0 ? "+" : ""}${growth.toFixed(1)} MB over ${VALIDATIONS} calls; ` +
+      `RSS ${growth >= 0 ? "+" : ""}${growth.toFixed(1)} MB over ${count} calls; ` +
       `baseline @authenio/samlify-xmllint-wasm p50 ${ms(median(baseline))} over ${BASELINE_VALIDATIONS} calls`,
   );
 }
 
-async function cloudLogins() {
+async function cloudLogins(count: number) {
+  const { LocalCloud } = await import("../../local/cloud");
+  const { loadConfig } = await import("../../stacks/config");
+  const { synth } = await import("../lib/synth");
   const outdir = mkdtempSync(join(tmpdir(), "saml-bench-synth-"));
   synth({ target: "aws", outdir });
   const cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "saml-bench-cloud-")), port: 0 });
@@ -127,7 +138,7 @@ async function cloudLogins() {
     const browser = samlBrowser(cloud);
     const authority = loadConfig().environments.dev.saml.authorityRegion;
     const regions = [authority, ...Object.keys(cloud.endpoints().regions).filter((r) => r !== authority)];
-    console.log(`logins through the local cloud (API Gateway + ProcessSAML; the IdP's form prepared beforehand), ${CLOUD_LOGINS} per region after 5 warm-up logins:`);
+    console.log(`logins through the local cloud (API Gateway + ProcessSAML; the IdP's form prepared beforehand), ${count} per region after 5 warm-up logins:`);
     for (const region of regions) {
       const post = async () => {
         const { form } = await browser.prepare("bob", "bob-local-password");
@@ -138,7 +149,7 @@ async function cloudLogins() {
       };
       for (let i = 0; i < 5; i++) await post();
       const samples: number[] = [];
-      for (let i = 0; i < CLOUD_LOGINS; i++) samples.push(await post());
+      for (let i = 0; i < count; i++) samples.push(await post());
       const what = region === authority ? "authority region (writes in-region: the path before)" : "other region (claim and park in the authority region)";
       console.log(`  posted to ${region}, ${what}: p50 ${ms(percentile(samples, 50))}, p99 ${ms(percentile(samples, 99))}`);
     }
@@ -147,7 +158,13 @@ async function cloudLogins() {
   }
 }
 
-coldInit();
-await logins();
-await validator();
-await cloudLogins();
+cli.main(async ({ values }) => {
+  const warmLogins = integerOption("logins", values.logins, { min: 1 });
+  const validations = integerOption("validations", values.validations, { min: 1 });
+  const cloudLoginCount = integerOption("cloud-logins", values["cloud-logins"], { min: 1 });
+  coldInit();
+  await logins(warmLogins);
+  await validator(validations);
+  await cloudLogins(cloudLoginCount);
+  return 0;
+});

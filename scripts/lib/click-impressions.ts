@@ -46,20 +46,6 @@ export function* clickImpressions(options: ClickImpressionOptions): Generator<St
   }
 }
 
-/** Checks options from a command line; returns the problems, each naming its option. */
-export function optionProblems(options: ClickImpressionOptions): string[] {
-  const problems: string[] = [];
-  const { iterations, clickRate, anomalyStart, anomalyEnd, anomalyRate, seed } = options;
-  if (!Number.isInteger(iterations) || iterations < 1) problems.push(`--iterations must be a positive integer, got ${iterations}`);
-  for (const [name, rate] of [["--click-rate", clickRate], ["--anomaly-rate", anomalyRate]] as const) {
-    if (!(rate >= 0 && rate <= 1)) problems.push(`${name} must be a probability from 0 to 1, got ${rate}`);
-  }
-  if (!Number.isInteger(anomalyStart) || anomalyStart < 0) problems.push(`--anomaly-start must be an integer >= 0, got ${anomalyStart}`);
-  if (!Number.isInteger(anomalyEnd) || anomalyEnd < anomalyStart) problems.push(`--anomaly-end must be an integer >= --anomaly-start, got ${anomalyEnd}`);
-  if (!Number.isInteger(seed)) problems.push(`--seed must be an integer, got ${seed}`);
-  return problems;
-}
-
 export interface TimedBeacon {
   action: BrowserAction;
   anomalous: boolean;

@@ -3,6 +3,7 @@
 // credentials up with GET /saml.
 import { randomBytes, randomUUID } from "node:crypto";
 import type { LocalCloud } from "../../local/cloud";
+import { signInAtIdp } from "./adfs";
 
 export const PLATFORM_SAML_URL = "https://api.dev.example.com/v1/saml";
 
@@ -30,20 +31,9 @@ export function samlBrowser(cloud: LocalCloud) {
 
   /** Signs in at the local IdP as the browser would; returns the form the IdP has the browser post. */
   async function signIn(username: string, password: string, relayState: string): Promise<IdpForm> {
-    const idp = cloud.endpoints().idp!;
-    const page = await fetch(`${idp.signOnUrl}&RelayState=${encodeURIComponent(relayState)}`);
-    if (page.status !== 200) throw new Error(`IdP sign-on page answered ${page.status}`);
-    const answer = await fetch(idp.signOnUrl.split("?")[0], {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ loginToRp: "urn:amazon:webservices", RelayState: relayState, username, password }),
-    });
-    const html = await answer.text();
-    return {
-      action: /<form method="post" action="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, "&") ?? "",
-      SAMLResponse: /name="SAMLResponse" value="([^"]+)"/.exec(html)?.[1] ?? "",
-      RelayState: /name="RelayState" value="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, "&") ?? "",
-    };
+    const answer = await signInAtIdp(cloud.endpoints().idp!.url, username, password, relayState);
+    if (answer.status !== 200) throw new Error(`the IdP answered the sign-in with ${answer.status}`);
+    return { action: answer.action ?? "", SAMLResponse: answer.SAMLResponse, RelayState: answer.RelayState };
   }
 
   /** Posts the IdP's form to POST /saml; the answer is the redirect back to the login page. */

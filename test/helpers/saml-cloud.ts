@@ -87,7 +87,7 @@ export async function startSamlCloud(): Promise<SamlCloud> {
     AWS_ENDPOINT_URL_STS: edge.url,
     IDP_ENTITY_ID: LOCAL_IDP_ENTITY_ID,
     IDP_SIGNING_CERTIFICATES: certificateBody(localIdpKey().certificate),
-    SAML_AUDIENCE: AWS_AUDIENCE,
+    SAML_AUDIENCES: `urn:amazon:webservices,${AWS_AUDIENCE}`,
     ACS_URLS: ACS_URL,
     SAML_PROVIDER_ARN: PROVIDER_ARN,
     ROLE_NAME_CONTAINS: "Prod",

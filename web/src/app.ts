@@ -4,10 +4,14 @@
 // at deploy time) says where the API and the IdP are.
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { adfsSignOnUrl } from "./adfs-sign-on";
 
 interface PageConfig {
   apiUrl: string;
+  /** AD FS's IdP-initiated sign-on page (…/adfs/ls/IdpInitiatedSignOn.aspx). */
   idpSignOnUrl: string;
+  /** The relying party trust AD FS signs the user in to (urn:amazon:webservices). */
+  relyingPartyId: string;
   region: string;
 }
 interface Credentials {
@@ -57,7 +61,7 @@ async function main() {
   $("sign-in").addEventListener("click", () => {
     const login = { identityId: randomIdentityId(), code: randomCode() };
     sessionStorage.setItem(LOGIN_KEY, JSON.stringify(login));
-    location.assign(`${config.idpSignOnUrl}&RelayState=${encodeURIComponent(`${login.identityId}:${login.code}`)}`);
+    location.assign(adfsSignOnUrl(config.idpSignOnUrl, config.relyingPartyId, `${login.identityId}:${login.code}`));
   });
   $("ping").addEventListener("click", () => ping(config).catch((e) => say(`Ping failed: ${(e as Error).message}`, "error")));
 

@@ -32,8 +32,8 @@ export interface SamlTrust {
   idpEntityId: string;
   /** The IdP's signing certificates (base64 DER or PEM), pinned from its metadata. */
   idpSigningCertificates: string[];
-  /** The audience the assertion must name (AWS federation: https://signin.aws.amazon.com/saml). */
-  audience: string;
+  /** The assertion must name one of these audiences (AWS federation: urn:amazon:webservices, https://signin.aws.amazon.com/saml). */
+  audiences: string[];
   /** Where responses may be addressed: Response Destination and bearer Recipient. */
   acsUrls: string[];
 }
@@ -61,7 +61,7 @@ export class SamlResponseValidator {
       singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.post, Location: trust.idpEntityId }],
     });
     this.sp = samlify.ServiceProvider({
-      entityID: trust.audience,
+      entityID: trust.audiences[0],
       assertionConsumerService: trust.acsUrls.map((Location) => ({ Binding: samlify.Constants.namespace.binding.post, Location })),
       clockDrifts: [-MAX_CLOCK_SKEW_MS, MAX_CLOCK_SKEW_MS],
     });
@@ -87,8 +87,8 @@ export class SamlResponseValidator {
       throw new SamlRefusal("issuer_mismatch", `Assertion issued by ${facts.assertionIssuer}, not ${this.trust.idpEntityId}`);
     }
     checkWindow(facts, now);
-    if (!facts.audiences.includes(this.trust.audience)) {
-      throw new SamlRefusal("audience_mismatch", `The assertion is for ${JSON.stringify(facts.audiences)}, not ${this.trust.audience}`);
+    if (!facts.audiences.some((audience) => this.trust.audiences.includes(audience))) {
+      throw new SamlRefusal("audience_mismatch", `The assertion is for ${JSON.stringify(facts.audiences)}, not for any of ${JSON.stringify(this.trust.audiences)}`);
     }
     if (!facts.destination || !this.trust.acsUrls.includes(facts.destination)) {
       throw new SamlRefusal("destination_mismatch", `The response is addressed to ${facts.destination ?? "nobody"}, not to this service`);
