@@ -4,7 +4,7 @@
 // "RPID=<URL-encoded relying party identifier>&RelayState=<URL-encoded RelayState>">, nothing
 // else in the query. The local IdP reads it as AD FS does and posts the inner RelayState back.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AWS_RELYING_PARTY, SIGN_ON_PATH, startIdp, type RunningIdp } from "../local/idp/server";
+import { AWS_RELYING_PARTY, SIGN_ON_PATH, startIdp, type RunningIdp } from "../local/standins/idp/server";
 import { adfsSignOnUrl } from "../web/src/adfs-sign-on";
 import { signInAtIdp } from "./helpers/adfs";
 import { ACCOUNT, ACS_URL } from "./helpers/saml-cloud";

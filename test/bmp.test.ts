@@ -10,7 +10,7 @@ import jpeg from "jpeg-js";
 import { describe, expect, it } from "vitest";
 import { BMP_PIXEL_OFFSET, bmpRowStride, encodeBmp565, type RgbaImage } from "../lambdas/lib/bmp";
 import { decodeJpeg, letterbox, photoToDisplayBmp, resizeArea } from "../lambdas/fetch-mars-data/image";
-import { CAMERAS, photoJpeg } from "../local/nasa/fixtures";
+import { CAMERAS, photoJpeg } from "../local/standins/nasa/fixtures";
 
 const FIRMWARE = join(__dirname, "..", "firmware");
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { LocalCloud } from "../local/cloud";
-import { JWKS_PATH, LOCAL_OIDC_ISSUER, LOCAL_OIDC_KEYS_ORIGIN } from "../local/idp/oidc";
+import { JWKS_PATH, LOCAL_OIDC_ISSUER, LOCAL_OIDC_KEYS_ORIGIN } from "../local/standins/idp/oidc";
 import { COMMENTS_TABLE, WRITE_SCOPE } from "../modules/comments-api";
 import { ORDERS_CREATED, ORDERS_LIST } from "../modules/orders";
 import { ROUTES } from "../schemas/routes";

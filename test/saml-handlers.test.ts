@@ -5,10 +5,10 @@ import { randomBytes, randomUUID, createHash } from "node:crypto";
 import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attackerKey, localIdpKey, LOCAL_IDP_ENTITY_ID } from "../local/idp/metadata";
-import { dtdVariants, responseWrappingVariant, signatureWrappingVariants } from "../local/idp/attacks";
-import { buildSamlResponse, type SamlResponseParams } from "../local/idp/saml-response";
-import { AWS_RELYING_PARTY, startIdp, type RunningIdp } from "../local/idp/server";
+import { attackerKey, localIdpKey, LOCAL_IDP_ENTITY_ID } from "../local/standins/idp/metadata";
+import { dtdVariants, responseWrappingVariant, signatureWrappingVariants } from "../local/standins/idp/attacks";
+import { buildSamlResponse, type SamlResponseParams } from "../local/standins/idp/saml-response";
+import { AWS_RELYING_PARTY, startIdp, type RunningIdp } from "../local/standins/idp/server";
 import { signInAtIdp } from "./helpers/adfs";
 import { ACCOUNT, ACS_URL, AWS_AUDIENCE, LOGIN_PAGE, PROVIDER_ARN, startSamlCloud, type SamlCloud } from "./helpers/saml-cloud";
 

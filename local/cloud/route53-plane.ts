@@ -5,7 +5,7 @@ import { HealthCheckers } from "../route53/health-checker";
 import { startDnsServer, type RunningDnsServer } from "../route53/dns-server";
 import type { Route53State } from "../route53/state";
 import { regionOfAddress } from "../route53/client-regions";
-import { startPlatformDomain, type RunningPlatformDomain } from "./platform-domain";
+import { startPlatformDomain, type RunningPlatformDomain } from "../standins/platform-domain";
 
 export interface Route53Plane {
   healthCheckers: HealthCheckers;

@@ -11,7 +11,7 @@
 // or health check's ARN) before the answer is made here.
 import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
-import { escapeXml } from "../idp/saml-response";
+import { xmlEscape as escapeXml } from "../lib/aws-protocols";
 import { AwsServiceError } from "../lib/aws-wire";
 import type { HttpResponse } from "../lib/http-serve";
 import type { EdgeCall, EdgeService, Requirement } from "../edge/types";

@@ -1,7 +1,7 @@
 // Signing in at the local IdP as a browser does from the login page: the AD FS sign-on URL the
 // page builds (web/src/adfs-sign-on.ts), the login form submitted with its own hidden fields and
 // the credentials, and the HTTP-POST binding form the IdP answers with.
-import { AWS_RELYING_PARTY, SIGN_ON_PATH } from "../../local/idp/server";
+import { AWS_RELYING_PARTY, SIGN_ON_PATH } from "../../local/standins/idp/server";
 import { adfsSignOnUrl } from "../../web/src/adfs-sign-on";
 
 export interface IdpAnswer {

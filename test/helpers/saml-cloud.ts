@@ -5,7 +5,7 @@
 // the two handlers get in AWS. Each suite gets its own, and stops it.
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { startDynalite, type RunningEmulator } from "../../local/dynamodb/dynalite";
-import { certificateBody, localIdpKey, localIdpMetadataXml, LOCAL_IDP_ENTITY_ID } from "../../local/idp/metadata";
+import { certificateBody, localIdpKey, localIdpMetadataXml, LOCAL_IDP_ENTITY_ID } from "../../local/standins/idp/metadata";
 import { kmsApi } from "../../local/kms/api";
 import type { KmsState } from "../../local/kms/state";
 import { stsApi } from "../../local/sts/api";

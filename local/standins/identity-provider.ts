@@ -1,9 +1,9 @@
 // The local IdP (the AD FS stand-in) for a deployed SAML provider whose metadata is the local
 // IdP's: its relying party endpoint is what the roles trusting the provider require as SAML:aud.
 import type { PolicyDocument } from "../iam/evaluator";
-import { AWS_RELYING_PARTY, startIdp, type RunningIdp } from "../idp/server";
-import { LOCAL_IDP_ENTITY_ID } from "../idp/metadata";
-import type { AccountServices } from "./accounts";
+import { AWS_RELYING_PARTY, startIdp, type RunningIdp } from "./idp/server";
+import { LOCAL_IDP_ENTITY_ID } from "./idp/metadata";
+import type { AccountServices } from "../cloud/accounts";
 
 export async function startIdentityProvider(accounts: AccountServices[], port: number, log: (line: string) => void): Promise<RunningIdp | undefined> {
   for (const account of accounts) {

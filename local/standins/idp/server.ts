@@ -11,7 +11,7 @@
 //   FS would not deliver it to the relying party.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { closeServer, listenOnLoopback, LOOPBACK } from "../lib/listen";
+import { closeServer, listenOnLoopback, LOOPBACK } from "../../lib/listen";
 import { authenticate, loadDirectory, roleClaims, type Directory, type DirectoryUser } from "./directory";
 import { LOCAL_IDP_ENTITY_ID, localIdpKey, localIdpMetadataXml } from "./metadata";
 import {
@@ -40,7 +40,7 @@ export interface RelyingParty {
 
 export interface IdpOptions {
   port?: number;
-  /** Users and groups; default local/idp/users.json. */
+  /** Users and groups; default local/standins/idp/users.json. */
   usersFile?: string;
   relyingParties: RelyingParty[];
   /** For the Role claims: `arn:aws:iam::<accountId>:saml-provider/<samlProviderName>,...role/<group>`. */

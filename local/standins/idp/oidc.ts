@@ -6,7 +6,7 @@ import { randomUUID, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
-import { closeServer, listenOnLoopback, LOOPBACK } from "../lib/listen";
+import { closeServer, listenOnLoopback, LOOPBACK } from "../../lib/listen";
 
 /** The dev environment's issuer (config/environments.json commentsAuth.issuer). */
 export const LOCAL_OIDC_ISSUER = "https://login.dev.example.com/";

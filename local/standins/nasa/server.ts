@@ -5,7 +5,7 @@
 //   GET /msl-raw-images/<id>.jpg
 //   GET /rss/api/?feed=weather&category=msl&feedtype=json     (Curiosity REMS weather)
 //   GET /insight_weather/?api_key=K&feedtype=json&ver=1.0      (InSight, retired in 2022)
-import { jsonResponse, serveHttp, type HttpRequest, type HttpResponse } from "../lib/http-serve";
+import { jsonResponse, serveHttp, type HttpRequest, type HttpResponse } from "../../lib/http-serve";
 import { insightWeatherDocument, isoDate, photoJpeg, remsWeatherDocument, roverPhotos } from "./fixtures";
 
 export type NasaRoute = "photos" | "images" | "weather";

@@ -1,4 +1,4 @@
-// The directory behind the local IdP: users and their groups from local/idp/users.json (or a
+// The directory behind the local IdP: users and their groups from local/standins/idp/users.json (or a
 // file the caller names), and the ADFS claim rule that turns groups into AWS Role claims.
 import { timingSafeEqual, createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
