@@ -13,10 +13,9 @@ import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { METRICS } from "../../lambdas/lib/metric-names";
 import type { NodejsFunction } from "../nodejs-function";
 
-/** Metric names the handlers publish with Powertools (lambdas/lib/observability.ts publishes them). */
-export const PLATFORM_METRICS = { samlLoginRefused: "SamlLoginRefused", anomaliesPublished: "AnomaliesPublished" } as const;
 /** The DynamoDB operations whose SystemErrors count for a table (a metric math alarm takes at most 10 metrics). */
 export const TABLE_OPERATIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem", "TransactWriteItems"] as const;
 
@@ -197,7 +196,7 @@ export class Monitoring extends Construct {
       alarmName: `${props.project}-saml-refusals`,
       alarmDescription: "SAML logins refused, any reason (a broken IdP configuration, an attack)",
       namespace,
-      metricName: PLATFORM_METRICS.samlLoginRefused,
+      metricName: METRICS.samlLoginRefused,
       dimensions: { service: samlService },
       statistic: "Sum",
       comparisonOperator: "GreaterThanOrEqualToThreshold",
@@ -210,7 +209,7 @@ export class Monitoring extends Construct {
       alarmName: `${props.project}-saml-refusals-${reasons.key}`,
       alarmDescription: `SAML logins refused because of ${reasons.key}`,
       namespace,
-      metricName: PLATFORM_METRICS.samlLoginRefused,
+      metricName: METRICS.samlLoginRefused,
       dimensions: { service: samlService, reason: reasons.key },
       statistic: "Sum",
       comparisonOperator: "GreaterThanOrEqualToThreshold",
@@ -221,7 +220,7 @@ export class Monitoring extends Construct {
       alarmName: `${props.project}-clickstream-anomalies`,
       alarmDescription: "Anomalous click-through rates published to the ClickStreamEvent topic",
       namespace,
-      metricName: PLATFORM_METRICS.anomaliesPublished,
+      metricName: METRICS.anomaliesPublished,
       dimensions: { service: anomalyService },
       statistic: "Sum",
       comparisonOperator: "GreaterThanOrEqualToThreshold",
@@ -293,8 +292,8 @@ export class Monitoring extends Construct {
       widget(
         "SAML refusals and clickstream anomalies",
         [
-          [props.platformMetrics.namespace, PLATFORM_METRICS.samlLoginRefused, "service", props.platformMetrics.samlService],
-          [props.platformMetrics.namespace, PLATFORM_METRICS.anomaliesPublished, "service", props.platformMetrics.anomalyService],
+          [props.platformMetrics.namespace, METRICS.samlLoginRefused, "service", props.platformMetrics.samlService],
+          [props.platformMetrics.namespace, METRICS.anomaliesPublished, "service", props.platformMetrics.anomalyService],
         ],
         "Sum",
         24,
