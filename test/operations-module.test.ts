@@ -154,7 +154,7 @@ describe("monitoring: alarms of every region", () => {
     for (const region of config.regions) {
       const alarm = alarmNamed(json, `platform-health-${region}`);
       const check = Object.keys(checks).find((id) => id.startsWith(`health-check-${region}`))!;
-      expect(alarm).toMatchObject({ namespace: "AWS/Route53", metric_name: "HealthCheckStatus", statistic: "Minimum", comparison_operator: "LessThanThreshold", threshold: 1, treat_missing_data: "breaching" });
+      expect(alarm).toMatchObject({ namespace: "AWS/Route53", metric_name: "HealthCheckStatus", statistic: "Minimum", comparison_operator: "LessThanThreshold", threshold: 1, treat_missing_data: "missing" });
       expect(alarm.dimensions).toEqual({ HealthCheckId: `\${aws_route53_health_check.${check}.id}` });
       expect(alarm.alarm_actions).toEqual(["${data.terraform_remote_state.state-us-east-1.outputs.alerts_topic_arn}"]);
       expect(inWorkspace(alarm.evaluation_periods, "prod")).toBe(config.environments.prod.monitoring.evaluationPeriods);

@@ -85,7 +85,7 @@ export const handler = instrumented(async (event: unknown): Promise<RuntimeSumma
     const columns = app.columns(OUTPUT);
     const unsubscribe = [
       app.subscribe(OUTPUT, (row) => outputs.push({ data: toCsvLine(columns, row.values), partitionKey: String(row.rowtime) })),
-      app.subscribe(ERROR_STREAM, (row) => log("warn", "SQL_RUNTIME", { pump: row.pump, rowtime: row.rowtime, message: row.message })),
+      app.subscribe(ERROR_STREAM, (row) => log("warn", "SQL_RUNTIME", { pump: row.pump, rowtime: row.rowtime, error: row.message })),
     ];
     const shards = { ...stored.shards };
     const summary = work(app, shards);

@@ -28,6 +28,11 @@ import { RegionOutages } from "../lib/outages";
 import { Edge } from "../edge/server";
 import { authorize } from "../iam/authorize";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { AlarmConfig } from "../cloudwatch/alarms";
+import { evaluate } from "../iam/evaluator";
+import { scaledClock, type ClockLike } from "../lib/clock-like";
+import { inspect } from "../wafv2/firewall";
+import { startXrayDaemon, type RunningXrayDaemon } from "../xray/daemon";
 import { Accounts } from "./accounts";
 import { callService } from "./aws-call";
 import { startControl, type RunningControl } from "./control";
@@ -68,6 +73,9 @@ export const WORKSPACE_GUARD_VARIABLE = "workspace_check";
 /** Account used when a stack's provider pins none (`allowed_account_ids`). */
 export const DEFAULT_ACCOUNT_ID = "000000000000";
 
+/** Route 53 publishes its health checks' metrics in us-east-1. */
+const ROUTE53_METRICS_REGION = "us-east-1";
+
 export class LocalCloud {
   readonly regions = new Map<string, RegionRuntime>();
   readonly deployed = new Map<string, DeployedStack>();
@@ -91,12 +99,15 @@ export class LocalCloud {
   nasa?: RunningNasaFixture;
   /** The third-party OAuth issuer of the Comments API's tokens (dev config's commentsAuth). */
   oidc?: RunningOidcIssuer;
+  /** Where functions with active tracing send their X-Ray segments. */
+  xray?: RunningXrayDaemon;
   private readonly ports: PortAllocator;
   private readonly log: (line: string) => void;
   readonly dataDir: string;
 
   private constructor(readonly options: LocalCloudOptions) {
     this.log = options.log ?? (() => {});
+    this.clock = scaledClock(options.timeScale ?? 1, this.startedAt);
     this.ports = new PortAllocator(options.port ?? 0);
     this.dataDir = resolve(options.dataDir);
     this.dynamo = new DynamoCoordinator(options.replicationLagMs ?? 200, this.log, this.outages);
@@ -137,6 +148,7 @@ export class LocalCloud {
     mkdirSync(this.dataDir, { recursive: true });
     const stacks = readStacks(this.options.outdir);
     const regions = [...new Set(stacks.map(providerRegion))].sort();
+    this.xray = await startXrayDaemon({ log: this.log });
     this.edge = new Edge({
       services: edgeServices({
         regions: this.regions,
@@ -184,6 +196,9 @@ export class LocalCloud {
       callerRegion: this.options.callerRegion ?? "us-east-1",
       nextPort: () => this.ports.next(),
       log: this.log,
+      // Route 53's metrics exist in us-east-1 only.
+      publishMetric: (accountId, metricName, dimensions, value, unit) =>
+        this.regions.get(ROUTE53_METRICS_REGION)?.cloudWatchOf(accountId).record("AWS/Route53", metricName, dimensions, value, unit),
     });
     if (this.deployed.size === 0) {
       throw new DeployError("NOTHING_DEPLOYED", `no stack could be deployed in workspace ${this.options.workspace}:\n${this.skipped.map((s) => `  ${s.stack}: ${s.reason}`).join("\n")}`);
@@ -238,8 +253,9 @@ export class LocalCloud {
 
   /** The local cloud's clock: real time, `timeScale` times faster since start. */
   private readonly startedAt = Date.now();
+  readonly clock: ClockLike;
   now(): number {
-    return this.clockAt(Date.now());
+    return this.clock.now();
   }
 
   /** The local cloud's clock at a real time (epoch ms), e.g. when a delivery was recorded. */
@@ -256,6 +272,8 @@ export class LocalCloud {
       apigateway: runtime.apigateway,
       lambda: runtime.lambda,
       logs: runtime.logsOf(accountId),
+      cloudwatch: runtime.cloudWatchOf(accountId),
+      waf: runtime.wafOf(accountId),
       dynamodb: { region, client: runtime.dynamodb.client, coordinator: this.dynamo },
       kinesis: { client: runtime.kinesis.client },
       sns: runtime.snsOf(accountId),
@@ -282,6 +300,9 @@ export class LocalCloud {
         edgeUrl: () => this.edgeServer!.url,
         timeScale: this.timeScale,
         now: () => this.now(),
+        clock: this.clock,
+        notifyAlarm: (topicArn, subject, message, alarm) => this.notifyAlarm(topicArn, subject, message, alarm),
+        xrayDaemonAddress: () => this.xray?.address,
         clockAt: (realMs) => this.clockAt(realMs),
         isDown: () => this.outages.isDown(region),
         log: this.log,
@@ -337,7 +358,52 @@ export class LocalCloud {
       },
       writeAccessLog: (destinationArn, line) => this.regionOf(region).logsOf(destinationArn.split(":")[4] || DEFAULT_ACCOUNT_ID).write(destinationArn, line),
       regionDown: () => this.outages.isDown(region),
+      publishMetric: (accountId, metricName, dimensions, value, unit) => this.regionOf(region).cloudWatchOf(accountId).record("AWS/ApiGateway", metricName, dimensions, value, unit),
+      firewall: (accountId, resourceArn, request, httpSourceId) => {
+        const runtime = this.regionOf(region);
+        const verdict = inspect(
+          runtime.wafOf(accountId),
+          resourceArn,
+          request,
+          {
+            now: () => this.now(),
+            writeLog: (destinationArn, line) => runtime.logsOf(destinationArn.split(":")[4]).write(destinationArn, line),
+            metric: (metricName, dimensions) => runtime.cloudWatchOf(accountId).record("AWS/WAFV2", metricName, dimensions, 1, "Count"),
+          },
+          httpSourceId,
+        );
+        return verdict?.action;
+      },
     };
+  }
+
+  /**
+   * An alarm action, as CloudWatch runs it: a publish to an SNS topic of the alarm's region, which
+   * the topic's policy must let CloudWatch make for this alarm (aws:SourceArn, aws:SourceAccount);
+   * without a policy, a topic takes the alarms of its own account (SNS's default policy).
+   * Resolves with why it failed, if it did.
+   */
+  private async notifyAlarm(topicArn: string, subject: string, message: string, alarm: AlarmConfig): Promise<string | undefined> {
+    const [, , service, region, account] = topicArn.split(":");
+    if (service !== "sns") return `${topicArn} is not an SNS topic: the local cloud runs SNS alarm actions only`;
+    if (region !== alarm.region) return `${topicArn} is in ${region}: an alarm notifies topics of its own region (${alarm.region})`;
+    const sns = this.regionOf(region).snsOf(account);
+    if (!sns.listTopics().includes(topicArn)) return `Topic does not exist: ${topicArn}`;
+    const policy = sns.topicPolicy(topicArn);
+    const allowed = policy
+      ? evaluate(
+          {
+            action: "sns:Publish",
+            resource: topicArn,
+            principal: { type: "Service", id: "cloudwatch.amazonaws.com" },
+            context: { "aws:SourceArn": alarm.arn, "aws:SourceAccount": alarm.accountId },
+          },
+          { resourcePolicies: [JSON.parse(policy)], resourcePolicyRequired: true, resourceAccount: account },
+        ).decision === "Allow"
+      : account === alarm.accountId;
+    if (!allowed) return `CloudWatch Alarms is not authorized to perform: SNS:Publish on resource: ${topicArn}`;
+    await sns.publish(topicArn, message, subject);
+    return undefined;
   }
 
   /** Everything a person or a test needs to reach the running platform. */
@@ -427,6 +493,7 @@ export class LocalCloud {
 
   async stop(): Promise<void> {
     await this.route53Plane?.stop();
+    await this.xray?.stop();
     this.dynamo.stop();
     const regions = [...this.regions.values()];
     // Everything that calls the stores stops in every region before any store closes: a function

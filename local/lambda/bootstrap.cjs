@@ -1,11 +1,45 @@
 // The Lambda runtime inside one execution environment (a worker thread with its own
 // process.env): loads the function's bundle once, then runs one invocation at a time, as a warm
-// Lambda container does. Plain CommonJS so that it runs without any loader.
+// Lambda container does. With the JSON log format its console methods write JSON with their level
+// and the invocation's request id, and those below AWS_LAMBDA_LOG_LEVEL write nothing, as the
+// Node.js runtime's do; each invocation gets its X-Ray trace header in _X_AMZN_TRACE_ID. Plain
+// CommonJS so that it runs without any loader.
 "use strict";
 const { parentPort, workerData } = require("node:worker_threads");
 const fs = require("node:fs");
 const path = require("node:path");
+const { format } = require("node:util");
 const { pathToFileURL } = require("node:url");
+
+let currentRequestId;
+
+const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+/** The console methods and the level the Node.js runtime gives each. */
+const CONSOLE_LEVELS = { trace: "TRACE", debug: "DEBUG", info: "INFO", log: "INFO", warn: "WARN", error: "ERROR" };
+
+function jsonLogLine(level, params) {
+  const record = { timestamp: new Date().toISOString(), level, requestId: currentRequestId };
+  if (params.length === 1 && !(params[0] instanceof Error)) {
+    record.message = params[0];
+    try {
+      return JSON.stringify(record);
+    } catch {
+      record.message = format(params[0]);
+      return JSON.stringify(record);
+    }
+  }
+  record.message = format(...params);
+  const error = params.find((p) => p instanceof Error);
+  if (error) Object.assign(record, { errorType: error.name, errorMessage: error.message, stackTrace: String(error.stack || "").split("\n") });
+  return JSON.stringify(record);
+}
+
+if (process.env.AWS_LAMBDA_LOG_FORMAT === "JSON") {
+  const threshold = LEVELS.indexOf(String(process.env.AWS_LAMBDA_LOG_LEVEL || "TRACE").toUpperCase());
+  for (const [method, level] of Object.entries(CONSOLE_LEVELS)) {
+    console[method] = LEVELS.indexOf(level) < threshold ? () => {} : (...params) => process.stdout.write(`${jsonLogLine(level, params)}\n`);
+  }
+}
 
 const { codeDir, handler: handlerSetting } = workerData;
 
@@ -80,7 +114,10 @@ function invoke(fn, event, context) {
 }
 
 parentPort.on("message", async (message) => {
-  const { requestId, event, context: contextData } = message;
+  const { requestId, event, context: contextData, traceId } = message;
+  currentRequestId = requestId;
+  if (traceId) process.env._X_AMZN_TRACE_ID = traceId;
+  else delete process.env._X_AMZN_TRACE_ID;
   const deadline = contextData.deadline;
   const context = {
     ...contextData,

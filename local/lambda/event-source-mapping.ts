@@ -25,6 +25,8 @@ export interface MappingRuntime {
   log(message: string): void;
   /** Idle wait between polls of an empty shard. */
   idlePollMs: number;
+  /** Lambda's IteratorAge metric: how old the batch's newest record was when it was handed over (ms of local time). */
+  recordIteratorAge?(ms: number): void;
 }
 
 export class KinesisEventSourceMapping {
@@ -91,6 +93,8 @@ export class KinesisEventSourceMapping {
         await this.sleep(this.runtime.idlePollMs);
         continue;
       }
+      const newest = records.at(-1)!.ApproximateArrivalTimestamp ?? new Date();
+      this.runtime.recordIteratorAge?.(Math.max(0, this.runtime.clock(Date.now()) - this.runtime.clock(newest.getTime())));
       let attempts = 0;
       for (;;) {
         // A throttle or an unavailable service is a failed attempt, retried like a function error.

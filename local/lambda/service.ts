@@ -1,16 +1,19 @@
 // Lambda for the local cloud: functions from their Terraform configuration and zip, run in
 // worker threads. A worker is an execution environment: its own process.env (the function's
 // environment plus what Lambda sets), the bundle loaded once, one invocation at a time, reused
-// while warm; the timeout and the memory size are enforced as Lambda enforces them.
-import { createHash, randomUUID } from "node:crypto";
+// while warm; the timeout and the memory size are enforced as Lambda enforces them. Its output
+// goes to the function's log group in the function's log format and levels (function-log.ts),
+// each invocation carries an X-Ray trace header when tracing is active, and every invocation
+// publishes Lambda's metrics (Invocations, Errors, Throttles, Duration, ConcurrentExecutions).
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import type { Writable } from "node:stream";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { unzipSync } from "fflate";
 import type { LogGroups } from "../logs/state";
 import { REGION_DOWN_MESSAGE } from "../lib/outages";
+import { FunctionLog, type LogLevel } from "./function-log";
 
 const BOOTSTRAP = fileURLToPath(new URL("./bootstrap.cjs", import.meta.url));
 
@@ -27,6 +30,12 @@ export interface FunctionConfig {
   environment: Record<string, string>;
   reservedConcurrency?: number;
   logGroupName: string;
+  /** logging_config: JSON (levels honoured) or Text. */
+  logFormat: "JSON" | "Text";
+  applicationLogLevel?: LogLevel;
+  systemLogLevel?: LogLevel;
+  /** tracing_config: Active samples every invocation into X-Ray. */
+  tracing: "Active" | "PassThrough";
   /** The deployment package as Terraform points at it. */
   zipPath: string;
   sourceCodeHash?: string;
@@ -72,7 +81,7 @@ interface FunctionState {
   permissions: PermissionStatement[];
   codeDir: string;
   containers: Set<Container>;
-  log: Writable;
+  log: FunctionLog;
 }
 
 export interface LambdaServiceOptions {
@@ -90,6 +99,12 @@ export interface LambdaServiceOptions {
   upstreams?: Record<string, string>;
   /** While the function's region is down (an outage drill), every invocation is refused with 503. */
   regionDown?: () => boolean;
+  /** Publishes one of the function's metrics (AWS/Lambda, dimension FunctionName) in its account. */
+  publishMetric?: (fn: FunctionConfig, metricName: string, value: number, unit: string) => void;
+  /** Where the X-Ray SDK inside a function sends its segments (`127.0.0.1:<port>`), when tracing is active. */
+  xrayDaemonAddress?: () => string | undefined;
+  /** The local cloud's clock (epoch ms): the time in trace ids. */
+  now?: () => number;
 }
 
 /** Rewrites values that start with a mapped origin to the stand-in's origin. */
@@ -112,7 +127,9 @@ export class LambdaService {
       throw new LambdaServiceError("InvalidParameterValueException", `Function already exist: ${config.name}`, 409);
     }
     const codeDir = this.unpack(config.zipPath);
-    this.functions.set(config.name, { config, codeDir, permissions: [], containers: new Set(), log: this.options.logs(config.accountId).stream(config.logGroupName) });
+    const stream = this.options.logs(config.accountId).stream(config.logGroupName);
+    const state: FunctionState = { config, codeDir, permissions: [], containers: new Set(), log: new FunctionLog(stream, () => state.config) };
+    this.functions.set(config.name, state);
   }
 
   getFunction(name: string): FunctionConfig | undefined {
@@ -165,13 +182,23 @@ export class LambdaService {
     const fn = this.require(name);
     if (this.options.regionDown?.()) throw new LambdaServiceError("ServiceException", REGION_DOWN_MESSAGE, 503);
     const requestId = randomUUID();
-    const container = await this.acquire(fn);
+    const metric = (metricName: string, value: number, unit = "Count") => this.options.publishMetric?.(fn.config, metricName, value, unit);
+    let container: Container;
+    try {
+      container = await this.acquire(fn);
+    } catch (error) {
+      if (error instanceof LambdaServiceError && error.code === "TooManyRequestsException") metric("Throttles", 1);
+      throw error;
+    }
+    metric("Invocations", 1);
+    metric("ConcurrentExecutions", [...fn.containers].filter((c) => c.busy).length);
     const started = performance.now();
     const deadline = Date.now() + fn.config.timeoutSeconds * 1000;
-    fn.log.write(`START RequestId: ${requestId} Version: $LATEST\n`);
+    fn.log.start(requestId);
     const finish = (result: InvokeResult): InvokeResult => {
-      const ms = result.durationMs.toFixed(2);
-      fn.log.write(`END RequestId: ${requestId}\nREPORT RequestId: ${requestId}\tDuration: ${ms} ms\tMemory Size: ${fn.config.memorySizeMb} MB\n`);
+      fn.log.report(requestId, result.durationMs, result.ok ? "success" : result.error.errorType === "Sandbox.Timedout" ? "timeout" : "error");
+      metric("Duration", result.durationMs, "Milliseconds");
+      metric("Errors", result.ok ? 0 : 1);
       return result;
     };
     return new Promise<InvokeResult>((resolve) => {
@@ -195,7 +222,7 @@ export class LambdaService {
         container.busy = false;
         const durationMs = performance.now() - started;
         if (message.error) {
-          fn.log.write(`${JSON.stringify({ level: "ERROR", requestId, ...message.error })}\n`);
+          fn.log.invokeError(requestId, message.error);
           resolve(finish({ ok: false, requestId, durationMs, error: message.error }));
         } else resolve(finish({ ok: true, requestId, durationMs, payload: message.payload ?? "null" }));
       };
@@ -214,9 +241,7 @@ export class LambdaService {
           }),
         );
       };
-      const onError = (error: Error) => {
-        fn.log.write(`${JSON.stringify({ level: "FATAL", requestId, message: error.message })}\n`);
-      };
+      const onError = (error: Error) => fn.log.runtimeFailure(requestId, error.message);
       const cleanup = () => {
         clearTimeout(timer);
         container.worker.off("message", onMessage);
@@ -240,6 +265,7 @@ export class LambdaService {
           clientContext: context.clientContext,
           deadline,
         },
+        traceId: fn.config.tracing === "Active" ? traceHeader(this.options.now?.() ?? Date.now()) : undefined,
       });
     });
   }
@@ -277,14 +303,22 @@ export class LambdaService {
   }
 
   private start(fn: FunctionState): Container {
+    const xrayDaemon = fn.config.tracing === "Active" ? this.options.xrayDaemonAddress?.() : undefined;
     const env = {
       ...this.options.platformEnvironment(fn.config),
       ...pointAtStandIns(fn.config.environment, this.options.upstreams ?? {}),
+      // What Lambda sets for its logging controls and active tracing.
+      AWS_LAMBDA_LOG_FORMAT: fn.config.logFormat,
+      ...(fn.config.logFormat === "JSON" && fn.config.applicationLogLevel ? { AWS_LAMBDA_LOG_LEVEL: fn.config.applicationLogLevel } : {}),
+      ...(xrayDaemon
+        ? { AWS_XRAY_DAEMON_ADDRESS: xrayDaemon, _AWS_XRAY_DAEMON_ADDRESS: xrayDaemon.split(":")[0], _AWS_XRAY_DAEMON_PORT: xrayDaemon.split(":")[1], AWS_XRAY_CONTEXT_MISSING: "LOG_ERROR" }
+        : {}),
       AWS_REGION: fn.config.region,
       AWS_DEFAULT_REGION: fn.config.region,
       AWS_LAMBDA_FUNCTION_NAME: fn.config.name,
       AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.config.memorySizeMb),
+      AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
       AWS_LAMBDA_LOG_GROUP_NAME: fn.config.logGroupName,
       AWS_EXECUTION_ENV: `AWS_Lambda_${fn.config.runtime}`,
       LAMBDA_TASK_ROOT: fn.codeDir,
@@ -299,8 +333,10 @@ export class LambdaService {
       resourceLimits: { maxOldGenerationSizeMb: fn.config.memorySizeMb },
     });
     // Written, not piped: many containers share the function's log stream.
-    worker.stdout.on("data", (chunk: Buffer) => fn.log.write(chunk));
-    worker.stderr.on("data", (chunk: Buffer) => fn.log.write(chunk));
+    const stdout = fn.log.output();
+    const stderr = fn.log.output();
+    worker.stdout.on("data", (chunk: Buffer) => stdout.write(chunk));
+    worker.stderr.on("data", (chunk: Buffer) => stderr.write(chunk));
     worker.unref();
     const ready = new Promise<void>((resolve, reject) => {
       const onReady = (message: { ready?: boolean }) => {
@@ -347,6 +383,12 @@ export class LambdaService {
     if (!existsSync(dir)) renameSync(staging, dir);
     return dir;
   }
+}
+
+/** `Root=1-<epoch seconds, hex>-<96 random bits>;Parent=<64 random bits>;Sampled=1`: the header Lambda hands an invocation. */
+function traceHeader(now: number): string {
+  const epochSeconds = Math.floor(now / 1000).toString(16);
+  return `Root=1-${epochSeconds}-${randomBytes(12).toString("hex")};Parent=${randomBytes(8).toString("hex")};Sampled=1`;
 }
 
 function arnLike(pattern: string, value: string): boolean {

@@ -30,6 +30,8 @@ export class LogGroups {
     readonly region: string,
     readonly accountId: string,
     private readonly dir: string,
+    /** Called with every event written to any group (CloudWatch extracts EMF metrics from them). */
+    private readonly onEvent?: (message: string) => void,
   ) {
     mkdirSync(dir, { recursive: true });
   }
@@ -78,7 +80,10 @@ export class LogGroups {
         write: (chunk: Buffer, _encoding, done) => {
           const lines = (partial + chunk.toString("utf8")).split("\n");
           partial = lines.pop() ?? "";
-          for (const message of lines) events.push({ timestamp: Date.now(), message });
+          for (const message of lines) {
+            events.push({ timestamp: Date.now(), message });
+            this.onEvent?.(message);
+          }
           if (events.length > KEPT_EVENTS) events.splice(0, events.length - KEPT_EVENTS);
           file.write(chunk, done);
         },

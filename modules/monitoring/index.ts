@@ -373,8 +373,9 @@ export interface HealthCheckAlarmsProps {
 
 /**
  * An alarm per Route 53 health check. Route 53 publishes HealthCheckStatus (1 healthy, 0 not) in
- * us-east-1 only, so these alarms are created there, by the global-dns stack; no data means no
- * checker reports success, which counts as unhealthy.
+ * us-east-1 only, so these alarms are created there, by the global-dns stack. It publishes it
+ * every minute, so missing data only precedes the first checks of a new health check: missing, not
+ * breaching, or every new health check would raise an alarm.
  */
 export class HealthCheckAlarms extends Construct {
   readonly alarms: CloudwatchMetricAlarm[];
@@ -396,7 +397,7 @@ export class HealthCheckAlarms extends Construct {
           period: t.periodSeconds,
           evaluationPeriods: t.evaluationPeriods,
           datapointsToAlarm: t.datapointsToAlarm,
-          treatMissingData: "breaching",
+          treatMissingData: "missing",
           alarmActions: [props.topicArn],
           okActions: [props.topicArn],
         }),
