@@ -12,6 +12,8 @@ const { format } = require("node:util");
 const { pathToFileURL } = require("node:url");
 
 let currentRequestId;
+/** Written to stdout and stderr after an invocation's output (local/lambda/function-log.ts reads it). */
+const OUTPUT_END = "\u0000local-lambda-output-end:";
 
 const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
 /** The console methods and the level the Node.js runtime gives each. */
@@ -125,20 +127,22 @@ parentPort.on("message", async (message) => {
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
+  let answer;
   try {
     const fn = await loadHandler();
     const result = await invoke(fn, event, context);
-    let payload;
     try {
-      payload = result === undefined ? "null" : JSON.stringify(result);
+      answer = { requestId, payload: result === undefined ? "null" : JSON.stringify(result) };
     } catch (error) {
-      parentPort.postMessage({ requestId, error: { errorType: "Runtime.ResponseSerializationError", errorMessage: error.message } });
-      return;
+      answer = { requestId, error: { errorType: "Runtime.ResponseSerializationError", errorMessage: error.message } };
     }
-    parentPort.postMessage({ requestId, payload });
   } catch (error) {
-    parentPort.postMessage({ requestId, error: errorPayload(error) });
+    answer = { requestId, error: errorPayload(error) };
   }
+  // The invocation's output comes before its end, as Lambda logs it: a marker on each stream
+  // tells the local Lambda that everything written before it has arrived.
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write(`${OUTPUT_END}${requestId}\n`, resolve))));
+  parentPort.postMessage(answer);
 });
 
 parentPort.postMessage({ ready: true });

@@ -25,6 +25,9 @@ export function levelOf(line: string): LogLevel {
   }
 }
 
+/** What the runtime (bootstrap.cjs) writes to each stream after an invocation's output. */
+export const OUTPUT_END = "\u0000local-lambda-output-end:";
+
 const atLeast = (level: LogLevel, threshold: LogLevel | undefined) => !threshold || LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(threshold);
 
 export class FunctionLog {
@@ -37,14 +40,20 @@ export class FunctionLog {
     return this.config().logFormat === "JSON";
   }
 
-  /** A writer for one stream of one execution environment: whole lines, filtered by level. */
-  output(): { write(chunk: Buffer): void } {
+  /**
+   * A writer for one stream of one execution environment: whole lines, filtered by level;
+   * `ended` hears the request id of each invocation whose output on this stream is complete.
+   */
+  output(ended: (requestId: string) => void): { write(chunk: Buffer): void } {
     let partial = "";
     return {
       write: (chunk) => {
         const lines = (partial + chunk.toString("utf8")).split("\n");
         partial = lines.pop() ?? "";
-        for (const line of lines) this.application(line);
+        for (const line of lines) {
+          if (line.startsWith(OUTPUT_END)) ended(line.slice(OUTPUT_END.length));
+          else this.application(line);
+        }
       },
     };
   }

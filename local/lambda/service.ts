@@ -65,7 +65,12 @@ interface Container {
   worker: Worker;
   busy: boolean;
   ready: Promise<void>;
+  /** Resolves once the invocation's output on stdout and stderr has arrived. */
+  outputOf(requestId: string): Promise<void>;
 }
+
+/** How long an answer waits for its output (a runtime that never writes the marker has crashed). */
+const OUTPUT_WAIT_MS = 2000;
 
 /** One statement of a function's resource-based policy (aws_lambda_permission). */
 export interface PermissionStatement {
@@ -219,12 +224,15 @@ export class LambdaService {
       const onMessage = (message: { requestId?: string; payload?: string; error?: LambdaError }) => {
         if (message.requestId !== requestId) return;
         cleanup();
-        container.busy = false;
         const durationMs = performance.now() - started;
-        if (message.error) {
-          fn.log.invokeError(requestId, message.error);
-          resolve(finish({ ok: false, requestId, durationMs, error: message.error }));
-        } else resolve(finish({ ok: true, requestId, durationMs, payload: message.payload ?? "null" }));
+        const answered = () => {
+          container.busy = false;
+          if (message.error) {
+            fn.log.invokeError(requestId, message.error);
+            resolve(finish({ ok: false, requestId, durationMs, error: message.error }));
+          } else resolve(finish({ ok: true, requestId, durationMs, payload: message.payload ?? "null" }));
+        };
+        void Promise.race([container.outputOf(requestId), new Promise((r) => setTimeout(r, OUTPUT_WAIT_MS).unref())]).then(answered);
       };
       const onExit = (code: number) => {
         cleanup();
@@ -265,7 +273,8 @@ export class LambdaService {
           clientContext: context.clientContext,
           deadline,
         },
-        traceId: fn.config.tracing === "Active" ? traceHeader(this.options.now?.() ?? Date.now()) : undefined,
+        // Lambda hands every invocation a trace header; only active tracing samples it.
+        traceId: traceHeader(this.options.now?.() ?? Date.now(), fn.config.tracing === "Active"),
       });
     });
   }
@@ -319,6 +328,9 @@ export class LambdaService {
       AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.config.memorySizeMb),
       AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+      // The runtime is nodejs22.x whatever Node runs the local cloud: the SDK's notice that it
+      // will need Node 22 is about the host, not the function.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       AWS_LAMBDA_LOG_GROUP_NAME: fn.config.logGroupName,
       AWS_EXECUTION_ENV: `AWS_Lambda_${fn.config.runtime}`,
       LAMBDA_TASK_ROOT: fn.codeDir,
@@ -333,8 +345,22 @@ export class LambdaService {
       resourceLimits: { maxOldGenerationSizeMb: fn.config.memorySizeMb },
     });
     // Written, not piped: many containers share the function's log stream.
-    const stdout = fn.log.output();
-    const stderr = fn.log.output();
+    const ended = new Map<string, { streams: number; done: () => void; promise: Promise<void> }>();
+    const waiter = (requestId: string) => {
+      let entry = ended.get(requestId);
+      if (!entry) {
+        let done!: () => void;
+        const promise = new Promise<void>((resolve) => (done = resolve));
+        ended.set(requestId, (entry = { streams: 0, done, promise }));
+      }
+      return entry;
+    };
+    const streamEnded = (requestId: string) => {
+      const entry = waiter(requestId);
+      if (++entry.streams === 2) entry.done();
+    };
+    const stdout = fn.log.output(streamEnded);
+    const stderr = fn.log.output(streamEnded);
     worker.stdout.on("data", (chunk: Buffer) => stdout.write(chunk));
     worker.stderr.on("data", (chunk: Buffer) => stderr.write(chunk));
     worker.unref();
@@ -347,7 +373,7 @@ export class LambdaService {
       worker.on("message", onReady);
       worker.once("error", reject);
     });
-    const container: Container = { worker, busy: false, ready };
+    const container: Container = { worker, busy: false, ready, outputOf: (requestId) => waiter(requestId).promise.then(() => void ended.delete(requestId)) };
     fn.containers.add(container);
     worker.once("exit", () => fn.containers.delete(container));
     return container;
@@ -385,10 +411,10 @@ export class LambdaService {
   }
 }
 
-/** `Root=1-<epoch seconds, hex>-<96 random bits>;Parent=<64 random bits>;Sampled=1`: the header Lambda hands an invocation. */
-function traceHeader(now: number): string {
+/** `Root=1-<epoch seconds, hex>-<96 random bits>;Parent=<64 random bits>;Sampled=<0|1>`: the header Lambda hands an invocation. */
+function traceHeader(now: number, sampled: boolean): string {
   const epochSeconds = Math.floor(now / 1000).toString(16);
-  return `Root=1-${epochSeconds}-${randomBytes(12).toString("hex")};Parent=${randomBytes(8).toString("hex")};Sampled=1`;
+  return `Root=1-${epochSeconds}-${randomBytes(12).toString("hex")};Parent=${randomBytes(8).toString("hex")};Sampled=${sampled ? 1 : 0}`;
 }
 
 function arnLike(pattern: string, value: string): boolean {
