@@ -259,3 +259,45 @@ describe("AWS WAF rules (rate-based statements, the core rule set)", () => {
     expect(waf.evaluate(web, request("1.1.1.1", { body: Buffer.alloc(8192) }))).toMatchObject({ action: "ALLOW", counted: [] });
   });
 });
+
+describe("what the local cloud cannot run is refused or named at deploy", () => {
+  const context = (type: string, config: Record<string, any>, services: Record<string, unknown>, logged: string[] = []) => ({
+    type,
+    name: "x",
+    address: `${type}.x`,
+    config,
+    stack: { name: "platform-us-east-1", dir: "." },
+    workspace: "dev",
+    region: "us-east-1",
+    accountId: "111111111111",
+    services: services as never,
+    stableId: () => "0123456789",
+    log: (message: string) => logged.push(message),
+  });
+  const waf = () => new WafState("us-east-1", "111111111111", manualClock());
+  const rule = (statement: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ name: "r", priority: 0, action: { block: {} }, statement, visibility_config: { metric_name: "r" }, ...extra });
+
+  it("a web ACL rule other than a rate-based statement or AWS's core rule set, naming the address and the statement", async () => {
+    const { wafv2Resources } = await import("../local/wafv2/resources");
+    const config = { name: "acl", scope: "REGIONAL", default_action: { allow: {} }, rule: [rule({ byte_match_statement: { search_string: "x" } })] };
+    expect(() => wafv2Resources.aws_wafv2_web_acl(context("aws_wafv2_web_acl", config, { waf: waf() }))).toThrow(
+      /platform-us-east-1: aws_wafv2_web_acl\.x: the local cloud cannot run this as AWS WAF does.*statement byte_match_statement is not emulated/,
+    );
+  });
+
+  it("the core rule set deploys with the rules AWS does not publish named in the log", async () => {
+    const { wafv2Resources } = await import("../local/wafv2/resources");
+    const logged: string[] = [];
+    const managed = rule({ managed_rule_group_statement: { vendor_name: "AWS", name: "AWSManagedRulesCommonRuleSet" } }, { action: undefined, override_action: { none: {} } });
+    wafv2Resources.aws_wafv2_web_acl(context("aws_wafv2_web_acl", { name: "acl", scope: "REGIONAL", default_action: { allow: {} }, rule: [managed] }, { waf: waf() }, logged));
+    expect(logged).toEqual([expect.stringMatching(/runs NoUserAgent_HEADER, SizeRestrictions_QUERYSTRING.*; AWS does not publish what UserAgent_BadBots_HEADER, .*CrossSiteScripting_URIPATH match, and the local cloud does not run them$/)]);
+  });
+
+  it("an anomaly detection alarm, naming the address", async () => {
+    const { cloudWatchResources } = await import("../local/cloudwatch/resources");
+    const config = { alarm_name: "a", comparison_operator: "GreaterThanUpperThreshold", threshold_metric_id: "ad1", evaluation_periods: 1, metric_query: [] };
+    expect(() => cloudWatchResources.aws_cloudwatch_metric_alarm(context("aws_cloudwatch_metric_alarm", config, {}))).toThrow(
+      /aws_cloudwatch_metric_alarm\.x: the local cloud cannot evaluate this alarm as CloudWatch does.*anomaly detection bands/,
+    );
+  });
+});
