@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject } from "ajv";
 import { readIdpMetadata } from "../modules/saml-federation/metadata";
 import { REFUSAL_REASONS } from "../lambdas/lib/saml/refusal";
+import type { Thresholds } from "../modules/monitoring";
 
 export interface Environment {
   accountId: string;
@@ -41,18 +42,8 @@ export interface WafSettings {
   managedCommonRuleSet: boolean;
 }
 
-/** Alarm thresholds of each region (modules/monitoring). */
-export interface MonitoringSettings {
-  periodSeconds: number;
-  evaluationPeriods: number;
-  datapointsToAlarm: number;
-  api: { serverErrorRate: number; clientErrorRate: number; p99LatencyMs: number };
-  lambda: { errors: number; throttles: number; durationOfTimeout: number; iteratorAgeMs: number };
-  dynamodb: { throttledRequests: number; systemErrors: number };
-  kinesis: { writeThrottles: number };
-  saml: { refusals: number; refusalsByReason: Record<string, number> };
-  anomalies: { published: number };
-}
+/** Alarm thresholds of each region: the monitoring module's, with the per-reason SAML thresholds as a map. */
+export type MonitoringSettings = Omit<Thresholds, "saml"> & { saml: { refusals: number; refusalsByReason: Record<string, number> } };
 
 /** The Mars weather display backend (modules/mars-display). */
 export interface MarsSettings {

@@ -192,40 +192,31 @@ export class Monitoring extends Construct {
     }
 
     const { namespace, samlService, anomalyService } = props.platformMetrics;
-    this.alarm("saml-refusals", {
+    // The platform's events: alarms on their count in a period.
+    const events = (id: string, spec: Pick<AlarmSpec, "forEach" | "alarmName" | "alarmDescription" | "metricName" | "dimensions" | "threshold">) =>
+      this.alarm(id, { ...spec, namespace, statistic: "Sum", comparisonOperator: "GreaterThanOrEqualToThreshold", treatMissingData: "notBreaching" });
+    events("saml-refusals", {
       alarmName: `${props.project}-saml-refusals`,
       alarmDescription: "SAML logins refused, any reason (a broken IdP configuration, an attack)",
-      namespace,
       metricName: METRICS.samlLoginRefused,
       dimensions: { service: samlService },
-      statistic: "Sum",
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
       threshold: t.saml.refusals,
-      treatMissingData: "notBreaching",
     });
     const reasons = TerraformIterator.fromMap(t.saml.refusalsByReason);
-    this.alarm("saml-refusals-by-reason", {
+    events("saml-refusals-by-reason", {
       forEach: reasons,
       alarmName: `${props.project}-saml-refusals-${reasons.key}`,
       alarmDescription: `SAML logins refused because of ${reasons.key}`,
-      namespace,
       metricName: METRICS.samlLoginRefused,
       dimensions: { service: samlService, reason: reasons.key },
-      statistic: "Sum",
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
       threshold: Token.asNumber(reasons.value),
-      treatMissingData: "notBreaching",
     });
-    this.alarm("anomalies", {
+    events("anomalies", {
       alarmName: `${props.project}-clickstream-anomalies`,
       alarmDescription: "Anomalous click-through rates published to the ClickStreamEvent topic",
-      namespace,
       metricName: METRICS.anomaliesPublished,
       dimensions: { service: anomalyService },
-      statistic: "Sum",
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
       threshold: t.anomalies.published,
-      treatMissingData: "notBreaching",
     });
 
     this.dashboard();
