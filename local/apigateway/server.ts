@@ -6,7 +6,7 @@
 import { serveHttp, type HttpRequest, type HttpResponse, type RunningHttpServer } from "../lib/http-serve";
 import { LOOPBACK } from "../lib/listen";
 import { REGION_DOWN_MESSAGE } from "../lib/outages";
-import type { ApiGatewayDependencies } from "./dependencies";
+import { REAL_TIME, type ApiGatewayDependencies } from "./dependencies";
 import { GatewayFailure } from "./gateway-responses";
 import { MAX_PAYLOAD_BYTES, StageEndpoint, UsagePlanEnforcer, type ApiRequest, type ApiResponse } from "./pipeline";
 import type { ApiGatewayState, RestApi } from "./state";
@@ -28,7 +28,8 @@ export class ApiGatewayServer {
     readonly state: ApiGatewayState,
     private readonly deps: ApiGatewayDependencies,
   ) {
-    this.usage = new UsagePlanEnforcer(state);
+    const clock = deps.clock ?? REAL_TIME;
+    this.usage = new UsagePlanEnforcer(state, () => clock.now());
   }
 
   async start(port = 0): Promise<number> {
@@ -36,6 +37,7 @@ export class ApiGatewayServer {
       name: `apigateway ${this.state.region}`,
       port,
       maxBodyBytes: MAX_PAYLOAD_BYTES,
+      now: () => (this.deps.clock ?? REAL_TIME).now(),
       // A bug answers as API Gateway answers an internal failure.
       onError: () => ({ status: 500, headers: { "content-type": "application/json", "x-amzn-ErrorType": "InternalServerErrorException" }, body: '{"message": "Internal server error"}' }),
     });

@@ -8,7 +8,8 @@ export class TokenBucket {
   constructor(
     readonly rate: number,
     readonly burst: number,
-    private readonly now: () => number = () => performance.now(),
+    /** Milliseconds on the gateway's clock. */
+    private readonly now: () => number,
   ) {
     this.tokens = burst;
     this.updatedAt = now();

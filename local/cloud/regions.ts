@@ -10,6 +10,7 @@ import type { ApiGatewayDependencies } from "../apigateway/dependencies";
 import { DynamoBackend } from "../dynamodb/backend";
 import type { DynamoCoordinator } from "../dynamodb/coordinator";
 import { Schedules } from "../events/schedules";
+import { signOnLocalClock, type LocalClock } from "../lib/clock";
 import { KinesisBackend } from "../kinesis/kinesalite";
 import { KinesisEventSourceMapping, newMappingUuid } from "../lambda/event-source-mapping";
 import { LambdaService, type FunctionConfig, type InvokeResult } from "../lambda/service";
@@ -23,9 +24,8 @@ export interface RegionContext {
   coordinator: DynamoCoordinator;
   /** Where every emulated AWS API is: the edge. */
   edgeUrl: () => string;
-  timeScale: number;
-  now: () => number;
-  clockAt: (realMs: number) => number;
+  /** The local cloud's one clock (local/lib/clock.ts). */
+  clock: LocalClock;
   isDown: () => boolean;
   log: (line: string) => void;
   platformEnvironment: (fn: FunctionConfig) => Record<string, string>;
@@ -60,6 +60,7 @@ export class RegionRuntime {
       platformEnvironment: context.platformEnvironment,
       upstreams: context.upstreams,
       regionDown: context.isDown,
+      clock: context.clock.shared,
     });
   }
 
@@ -77,7 +78,7 @@ export class RegionRuntime {
   logsOf(accountId: string): LogGroups {
     let groups = this.logs.get(accountId);
     if (!groups) {
-      groups = new LogGroups(this.region, accountId, join(this.context.dataDir, this.region, "logs", accountId));
+      groups = new LogGroups(this.region, accountId, join(this.context.dataDir, this.region, "logs", accountId), () => this.context.clock.now());
       this.logs.set(accountId, groups);
     }
     return groups;
@@ -99,6 +100,7 @@ export class RegionRuntime {
           }
         },
         onDelivery: (d) => this.context.log(`sns: ${d.protocol}:${d.endpoint} <- ${d.subject ? `[${d.subject}] ` : ""}${d.message}`),
+        now: () => this.context.clock.now(),
       });
       this.sns.set(accountId, sns);
     }
@@ -115,8 +117,7 @@ export class RegionRuntime {
       events = new Schedules({
         region: this.region,
         accountId,
-        timeScale: this.context.timeScale,
-        now: this.context.now,
+        clock: this.context.clock,
         invoke: async (functionArn, event, ruleArn) => {
           const permitted = this.lambda.permits(functionArn, "events.amazonaws.com", ruleArn);
           if (!permitted.allowed) return this.context.log(`events: ${ruleArn} cannot invoke ${functionArn}: ${permitted.reason}`);
@@ -136,22 +137,30 @@ export class RegionRuntime {
     const mapping = new KinesisEventSourceMapping(
       { ...config, uuid: newMappingUuid(), region: this.region },
       {
-        kinesis: new KinesisClient({
-          region: this.region,
-          endpoint: this.context.edgeUrl(),
-          credentials: async () => credentials(),
-          // HTTP/1.1 (the Kinesis client's default handler would try HTTP/2).
-          requestHandler: new NodeHttpHandler(),
-        }),
+        kinesis: signOnLocalClock(
+          new KinesisClient({
+            region: this.region,
+            endpoint: this.context.edgeUrl(),
+            credentials: async () => credentials(),
+            // HTTP/1.1 (the Kinesis client's default handler would try HTTP/2).
+            requestHandler: new NodeHttpHandler(),
+          }),
+          this.context.clock,
+        ),
         invoke: this.context.invoke,
-        clock: this.context.clockAt,
+        clock: this.context.clock,
         log: this.context.log,
-        idlePollMs: Math.max(20, 1000 / this.context.timeScale),
+        idlePollMs: idlePollMs(this.context.clock),
       },
     );
     if (config.enabled) await mapping.start();
     this.mappings.push(mapping);
     return mapping.config.uuid;
+  }
+
+  /** Resolves once every record put on this region's streams so far has reached its function (see KinesisEventSourceMapping.caughtUp). */
+  async mappingsCaughtUp(): Promise<void> {
+    await Promise.all(this.mappings.map((m) => m.caughtUp()));
   }
 
   /** Resolves once every log line written so far in this region is in its file. */
@@ -173,4 +182,12 @@ export class RegionRuntime {
     await this.kinesis.stop();
     await this.dynamodb.stop();
   }
+}
+
+/**
+ * How often an idle poller looks at its shard, in real ms: Lambda polls once a second, faster
+ * with a faster clock; on manual time once a second too, since moving the clock wakes it.
+ */
+function idlePollMs(clock: LocalClock): number {
+  return clock.mode === "scaled" ? Math.max(20, 1000 / clock.scale) : 1000;
 }

@@ -7,7 +7,27 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { pathToFileURL } = require("node:url");
 
-const { codeDir, handler: handlerSetting } = workerData;
+const { codeDir, handler: handlerSetting, clock } = workerData;
+
+// The function lives on the local cloud's clock (local/lib/clock.ts): `Date` (now and `new Date()`)
+// reads the shared clock state, as every other part of the cloud does. Durations (performance.now,
+// timers) stay on real time: the code runs no faster than the machine.
+if (clock) {
+  const view = new Float64Array(clock);
+  const RealDate = Date;
+  // Whole milliseconds, as Date.now() gives them.
+  const localNow = () => Math.floor(view[0] === 1 ? view[3] : view[1] + (RealDate.now() - view[1]) * view[2]);
+  // A function rather than a class: `Date()` called without `new` returns the time as a string.
+  function LocalDate(...args) {
+    if (!new.target) return new RealDate(localNow()).toString();
+    return Reflect.construct(RealDate, args.length === 0 ? [localNow()] : args, new.target);
+  }
+  Object.setPrototypeOf(LocalDate, RealDate);
+  LocalDate.prototype = RealDate.prototype;
+  LocalDate.now = localNow;
+  globalThis.Date = LocalDate;
+}
+const realNow = () => performance.timeOrigin + performance.now();
 
 if ((process.env.NODE_OPTIONS || "").includes("--enable-source-maps") && process.setSourceMapsEnabled) {
   process.setSourceMapsEnabled(true);
@@ -86,7 +106,8 @@ parentPort.on("message", async (message) => {
     ...contextData,
     awsRequestId: requestId,
     callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    // The deadline is a real-time limit on the work (see local/lib/clock.ts).
+    getRemainingTimeInMillis: () => Math.max(0, Math.floor(deadline - realNow())),
   };
   try {
     const fn = await loadHandler();

@@ -90,6 +90,8 @@ export interface LambdaServiceOptions {
   upstreams?: Record<string, string>;
   /** While the function's region is down (an outage drill), every invocation is refused with 503. */
   regionDown?: () => boolean;
+  /** The local cloud's clock state (local/lib/clock.ts): the functions' `Date` reads it. */
+  clock?: SharedArrayBuffer;
 }
 
 /** Rewrites values that start with a mapped origin to the stand-in's origin. */
@@ -167,6 +169,7 @@ export class LambdaService {
     const requestId = randomUUID();
     const container = await this.acquire(fn);
     const started = performance.now();
+    // A real-time limit on the work, whatever the local clock does.
     const deadline = Date.now() + fn.config.timeoutSeconds * 1000;
     fn.log.write(`START RequestId: ${requestId} Version: $LATEST\n`);
     const finish = (result: InvokeResult): InvokeResult => {
@@ -292,7 +295,7 @@ export class LambdaService {
       TZ: "UTC",
     };
     const worker = new Worker(BOOTSTRAP, {
-      workerData: { codeDir: fn.codeDir, handler: fn.config.handler },
+      workerData: { codeDir: fn.codeDir, handler: fn.config.handler, clock: this.options.clock },
       env,
       stdout: true,
       stderr: true,

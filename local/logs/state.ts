@@ -30,6 +30,8 @@ export class LogGroups {
     readonly region: string,
     readonly accountId: string,
     private readonly dir: string,
+    /** The local cloud's clock (epoch ms): log events' timestamps. */
+    private readonly now: () => number = Date.now,
   ) {
     mkdirSync(dir, { recursive: true });
   }
@@ -40,7 +42,7 @@ export class LogGroups {
       arn: `arn:aws:logs:${this.region}:${this.accountId}:log-group:${name}`,
       retentionInDays,
       file: join(this.dir, `${name.replace(/^\//, "").replace(/[^A-Za-z0-9._-]+/g, "_")}.log`),
-      creationTime: Date.now(),
+      creationTime: this.now(),
     };
     this.groups.set(name, group);
     return group;
@@ -78,7 +80,7 @@ export class LogGroups {
         write: (chunk: Buffer, _encoding, done) => {
           const lines = (partial + chunk.toString("utf8")).split("\n");
           partial = lines.pop() ?? "";
-          for (const message of lines) events.push({ timestamp: Date.now(), message });
+          for (const message of lines) events.push({ timestamp: this.now(), message });
           if (events.length > KEPT_EVENTS) events.splice(0, events.length - KEPT_EVENTS);
           file.write(chunk, done);
         },
