@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { LocalCloud, LocalEndpoints } from "../local/cloud";
-import { defineCli, integerOption, numberOption, UsageError } from "./lib/cli";
+import { defineCli, instantOption, integerOption, numberOption, UsageError } from "./lib/cli";
 import { ENDPOINTS_FILE } from "./lib/local-endpoints";
 const DEFAULT_PORT = "4600";
 
@@ -21,7 +21,14 @@ const cli = defineCli({
       default: DEFAULT_PORT,
       description: "first port of the consecutive ports the emulators listen on; 0 lets the system choose free ones",
     },
-    "time-scale": { type: "string", value: "<x>", default: "1", description: "the local clock runs this many times faster (analytics windows, health checks, TTL)" },
+    clock: {
+      type: "string",
+      value: "scaled|manual",
+      default: "scaled",
+      description: "scaled: real time, --time-scale times faster; manual: time moves only when told (npm run clock -- advance 10s)",
+    },
+    "time-scale": { type: "string", value: "<x>", description: "with the scaled clock: it runs this many times faster than real time (default 1)" },
+    "clock-start": { type: "string", value: "<instant>", description: "with the manual clock: the ISO 8601 instant it starts at (default: now)" },
     var: {
       type: "string",
       value: "<name=value>",
@@ -37,6 +44,7 @@ const cli = defineCli({
   notes: [
     "examples:",
     "  npm start -- --workspace dev --port 4600 --time-scale 10",
+    "  npm start -- --clock manual --clock-start 2026-01-01T23:59:00Z    then: npm run clock -- advance 90s",
     "  npm start -- --port 0 --data-dir /tmp/platform    free ports, throwaway data",
   ],
 });
@@ -74,7 +82,12 @@ class PortInUseError extends Error {
 
 cli.main(async ({ values }) => {
   const port = integerOption("port", values.port, { min: 0, max: 65535 });
-  const timeScale = numberOption("time-scale", values["time-scale"], { above: 0 });
+  const clock = values.clock;
+  if (clock !== "scaled" && clock !== "manual") throw new UsageError(`--clock is scaled or manual, got "${clock}"`);
+  if (clock === "manual" && values["time-scale"] !== undefined) throw new UsageError("--time-scale goes with --clock scaled: a manual clock moves only when told");
+  if (clock === "scaled" && values["clock-start"] !== undefined) throw new UsageError("--clock-start goes with --clock manual: a scaled clock starts at the real time");
+  const timeScale = values["time-scale"] === undefined ? undefined : numberOption("time-scale", values["time-scale"], { above: 0 });
+  const clockStart = values["clock-start"] === undefined ? undefined : instantOption("clock-start", values["clock-start"]);
   const vars = variables(values.var);
   const [{ LocalCloud }, { synth }] = await Promise.all([import("../local/cloud"), import("./lib/synth")]);
   let outdir: string;
@@ -85,7 +98,7 @@ cli.main(async ({ values }) => {
   }
   let cloud: LocalCloud;
   try {
-    cloud = await LocalCloud.start({ outdir, workspace: values.workspace, dataDir: resolve(values["data-dir"]), port, timeScale, variables: vars, log: (line) => console.log(line) });
+    cloud = await LocalCloud.start({ outdir, workspace: values.workspace, dataDir: resolve(values["data-dir"]), port, clock, timeScale, clockStart, variables: vars, log: (line) => console.log(line) });
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { port?: number };
     if (e.code === "EADDRINUSE" && e.port !== undefined) throw new PortInUseError(e.port, port);

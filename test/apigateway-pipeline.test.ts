@@ -70,7 +70,7 @@ function slowStage() {
     firewall: () => undefined,
   };
   const stage = api.stages.get("prod")!;
-  const route = { throttles: new MethodThrottles(stage.methodSettings), canary: false };
+  const route = { throttles: new MethodThrottles(stage.methodSettings, () => clock.now()), canary: false };
   const endpoint = new StageEndpoint(state, api, stage, api.deployments.get("dep1")!, deps as ApiGatewayDependencies, new UsagePlanEnforcer(state), route);
   const request: ApiRequest = {
     httpMethod: "GET",

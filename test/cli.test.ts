@@ -27,6 +27,7 @@ const BAD_VALUES: Record<string, { args: string[]; says: string }> = {
   "display:test": { args: ["--cycles", "0"], says: '--cycles must be a whole number >= 1, got "0"' },
   "clickstream:generate": { args: ["--url", "http://127.0.0.1:9/prod", "--click-rate", "2"], says: '--click-rate must be a number >= 0 and <= 1, got "2"' },
   drill: { args: ["--region", "us-east-1", "--status", "broken"], says: '--status must be one of fail, ok, got "broken"' },
+  clock: { args: ["advance", "ten"], says: 'a duration is a number and a unit (ms, s, m, h, d), e.g. 10s; got "ten"' },
   "dns:check": { args: ["--region", "mars-1"], says: '--region must be an AWS region, e.g. us-east-1, got "mars-1"' },
   "bench:synth": { args: ["--runs", "many"], says: '--runs must be a whole number >= 1, got "many"' },
   "bench:saml": { args: ["--logins=-5"], says: '--logins must be a whole number >= 1, got "-5"' },

@@ -14,17 +14,14 @@ import { emfDatapoints } from "../local/cloudwatch/emf";
 import { evaluateMath, type Series } from "../local/cloudwatch/math";
 import { metricData } from "../local/cloudwatch/metric-data";
 import { MetricStore } from "../local/cloudwatch/metrics";
-import type { ClockLike } from "../local/lib/clock-like";
+import { ManualClock } from "../local/lib/clock";
 import { WafState, type InspectedRequest, type WebAcl } from "../local/wafv2/state";
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
-/** A clock the test sets; timers are the test's to run (it calls evaluate()). */
-function manualClock(start = T0): ClockLike & { set(ms: number): void } {
-  let now = start;
-  return { now: () => now, set: (ms) => (now = ms), setInterval: () => 0, clearInterval: () => {} };
-}
+/** The local cloud's manual clock, at T0; advancing it runs the alarms' own evaluation timer on the way. */
+const manualClock = (start = T0) => new ManualClock(start);
 
 function alarm(overrides: Partial<AlarmConfig> = {}): AlarmConfig {
   return {
@@ -66,7 +63,7 @@ function setup(config: AlarmConfig) {
   const put = (minute: number, value: number) => metrics.put(id, { value }, T0 + minute * MINUTE + 1000);
   /** Evaluates at the start of minute `minute` (the minutes before it are complete). */
   const at = async (minute: number) => {
-    clock.set(T0 + minute * MINUTE);
+    await clock.advanceTo(T0 + minute * MINUTE);
     await alarms.evaluate();
     return alarms.get(config.name)!.state.value;
   };
@@ -151,7 +148,7 @@ describe("CloudWatch alarm evaluation (Using Amazon CloudWatch alarms)", () => {
     );
     metrics.put(metric("ReadThrottleEvents"), { value: 1 }, T0 + 1000);
     metrics.put(metric("WriteThrottleEvents"), { value: 2 }, T0 + 2000);
-    clock.set(T0 + MINUTE);
+    await clock.advanceTo(T0 + MINUTE);
     await alarms.evaluate();
     expect(alarms.get("throttles")!.state.value).toBe("ALARM");
   });
@@ -234,7 +231,7 @@ describe("AWS WAF rules (rate-based statements, the core rule set)", () => {
   });
   const acl = (rules: WebAcl["rules"]): WebAcl => ({ id: "id", name: "acl", arn: "arn:aws:wafv2:us-east-1:111111111111:regional/webacl/acl/id", description: "", defaultAction: "ALLOW", metricName: "acl", rules, lockToken: "t" });
 
-  it("blocks an address while more than `limit` of its requests fall in the window; other addresses are unaffected", () => {
+  it("blocks an address while more than `limit` of its requests fall in the window; other addresses are unaffected", async () => {
     const clock = manualClock();
     const waf = new WafState("us-east-1", "111111111111", clock);
     const web = acl([{ kind: "rate", name: "rate", priority: 0, action: "BLOCK", metricName: "rate", limit: 10, windowMs: MINUTE }]);
@@ -243,7 +240,7 @@ describe("AWS WAF rules (rate-based statements, the core rule set)", () => {
     expect(actions).toEqual([...Array(10).fill("ALLOW"), "BLOCK", "BLOCK"]);
     expect(waf.evaluate(web, request("198.51.100.2")).action).toBe("ALLOW");
     // The window slides: a minute later the address is under the limit again.
-    clock.set(T0 + MINUTE + 1);
+    await clock.advanceTo(T0 + MINUTE + 1);
     expect(waf.evaluate(web, request("198.51.100.1"))).toMatchObject({ action: "ALLOW", terminatingRuleId: "Default_Action" });
   });
 

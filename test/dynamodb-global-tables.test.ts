@@ -37,7 +37,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  coordinator.stop();
+  await coordinator.stop();
   await edge.stop();
   for (const region of Object.values(regions)) await region.stop();
   sockets.remove();

@@ -1,9 +1,10 @@
 // The multi-region post's failover drill on the local cloud, from the synthesized global-dns
 // stack: the platform domain resolves through the local Route 53 DNS server to us-east-1; with
 // STATUS=fail on us-east-1's health Lambda, its health check fails after interval x threshold
-// (time-scaled) and the answers and messages move to us-west-2 with no failed request; they
-// move back after recovery. The time scale makes Route 53's 30 s interval 1 s. dns:check reads the
-// same routing through Route 53's API before and during the drill.
+// and the answers and messages move to us-west-2 with no failed request; they move back after
+// recovery. The local cloud runs on manual time: the test moves the clock 30 s (Route 53's
+// interval) at a time, each move returning once the health checks due on the way have probed, so
+// every step is exact. dns:check reads the same routing through Route 53's API before and during the drill.
 import { execFile } from "node:child_process";
 import { Resolver } from "node:dns/promises";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -18,14 +19,15 @@ import { REPO_ROOT, synth } from "../scripts/lib/synth";
 import { setHealthStatus } from "../scripts/drill";
 import { udpQuery } from "./helpers/dns";
 
-const TIME_SCALE = 30;
+/** Route 53's request interval for the platform's health checks; their failure threshold is 2. */
+const INTERVAL_MS = 30_000;
 let cloud: LocalCloud;
 let resolver: Resolver;
 
 beforeAll(async () => {
   const outdir = mkdtempSync(join(tmpdir(), "local-cloud-failover-synth-"));
   synth({ target: "aws", outdir });
-  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "local-cloud-failover-")), port: 0, timeScale: TIME_SCALE });
+  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "local-cloud-failover-")), port: 0, clock: "manual" });
   resolver = new Resolver();
   resolver.setServers([cloud.endpoints().dns!.address]);
 }, 120_000);
@@ -70,17 +72,14 @@ async function step() {
   return { target, status: response.status, message: ((await response.json()) as { message: string }).message };
 }
 
-/** Steps every 100 ms until `done` holds; every step is kept, and the time it took. */
-async function until(done: (s: Awaited<ReturnType<typeof step>>) => boolean, limitMs: number) {
-  const started = Date.now();
-  const steps: Awaited<ReturnType<typeof step>>[] = [];
-  while (Date.now() - started < limitMs) {
-    const s = await step();
-    steps.push(s);
-    if (done(s)) return { steps, ms: Date.now() - started };
-    await new Promise((resolve) => setTimeout(resolve, 100));
+/** A client step now, then one after each of `intervals` moves of the clock by Route 53's interval. */
+async function stepsOver(intervals: number) {
+  const steps = [await step()];
+  for (let i = 0; i < intervals; i++) {
+    await cloud.advance(INTERVAL_MS);
+    steps.push(await step());
   }
-  throw new Error(`no switch within ${limitMs} ms; last: ${JSON.stringify(steps.at(-1))}`);
+  return steps;
 }
 
 describe("failover drill through the local Route 53", () => {
@@ -111,8 +110,9 @@ describe("failover drill through the local Route 53", () => {
     const usEast = cloud.endpoints().dns!.healthChecks.find((c) => c.fqdn.includes(".us-east-1."))!.id;
     expect((await runScript("scripts/drill.ts", ["--region", "us-east-1", "--status", "fail"])).code).toBe(0);
     try {
-      // The checker flips after failureThreshold failures 30 s apart (1 s on the scaled clock).
-      await expect.poll(() => cnameFor("us-east-1"), { timeout: 15_000, interval: 100 }).toMatch(/\.us-west-2\./);
+      // The checker flips after failureThreshold (2) failures 30 s apart.
+      await cloud.advance(2 * INTERVAL_MS);
+      expect(await cnameFor("us-east-1")).toMatch(/\.us-west-2\./);
       const { code, stdout } = await runScript("scripts/dns-check.ts", []);
       expect(code, stdout).toBe(0);
       expect(stdout).toMatch(new RegExp(`^ {2}us-east-1 .* health check ${usEast}: FAILING, 0 of 1 checkers report success \\(Failure: HTTP Status Code 503`, "m"));
@@ -122,7 +122,8 @@ describe("failover drill through the local Route 53", () => {
     } finally {
       await setHealthStatus(cloud.endpoints(), "us-east-1", "ok");
     }
-    await expect.poll(() => cnameFor("us-east-1"), { timeout: 15_000, interval: 100 }).toMatch(/\.us-east-1\./);
+    await cloud.advance(2 * INTERVAL_MS);
+    expect(await cnameFor("us-east-1")).toMatch(/\.us-east-1\./);
   }, 60_000);
 
   it("refuses names outside its zones and says NXDOMAIN for unknown names inside", async () => {
@@ -132,20 +133,18 @@ describe("failover drill through the local Route 53", () => {
 
   it("moves to us-west-2 when us-east-1's health check fails, and back after recovery, without a failed request", async () => {
     const endpoints = cloud.endpoints();
-    // Route 53 flips after failureThreshold (2) failed checks 30 s apart, and a client may hold the
-    // old answer for the TTL (60 s); all on the scaled clock, plus slack for probes on a busy machine.
-    const bound = ((30 * 2 + 60) / TIME_SCALE) * 1000 + 4000;
-
+    // Route 53 flips after failureThreshold (2) failed checks 30 s apart: the first failure changes
+    // nothing, the second moves the answers. Every request in between is answered.
     await setHealthStatus(endpoints, "us-east-1", "fail");
-    const away = await until((s) => s.message === "Hello from us-west-2", bound);
-    expect(away.steps.every((s) => s.status === 200)).toBe(true);
-    expect(away.steps.at(-1)!.target).toMatch(/\.execute-api\.us-west-2\.amazonaws\.com$/);
+    const away = await stepsOver(2);
+    expect(away.map((s) => `${s.status} ${s.message}`)).toEqual(["200 Hello from us-east-1", "200 Hello from us-east-1", "200 Hello from us-west-2"]);
+    expect(away.at(-1)!.target).toMatch(/\.execute-api\.us-west-2\.amazonaws\.com$/);
     const unhealthy = cloud.endpoints().dns!.healthChecks.filter((c) => !c.healthy);
     expect(unhealthy.map((c) => c.fqdn)).toEqual([expect.stringContaining(".execute-api.us-east-1.")]);
 
     await setHealthStatus(endpoints, "us-east-1", "ok");
-    const back = await until((s) => s.message === "Hello from us-east-1", bound);
-    expect(back.steps.every((s) => s.status === 200)).toBe(true);
+    const back = await stepsOver(2);
+    expect(back.map((s) => `${s.status} ${s.message}`)).toEqual(["200 Hello from us-west-2", "200 Hello from us-west-2", "200 Hello from us-east-1"]);
   }, 30_000);
 
   it("answers with every region's record as if healthy when all health checks fail, as Route 53 does", async () => {
@@ -153,7 +152,8 @@ describe("failover drill through the local Route 53", () => {
     await setHealthStatus(endpoints, "us-east-1", "fail");
     await setHealthStatus(endpoints, "us-west-2", "fail");
     try {
-      await expect.poll(() => cloud.endpoints().dns!.healthChecks.every((c) => !c.healthy), { timeout: 15_000, interval: 100 }).toBe(true);
+      await cloud.advance(2 * INTERVAL_MS);
+      expect(cloud.endpoints().dns!.healthChecks.map((c) => c.healthy)).toEqual([false, false]);
       // Nearest region again, since none is healthy.
       expect((await step()).message).toBe("Hello from us-east-1");
     } finally {

@@ -5,7 +5,8 @@
 // platform's own EMF metrics and the functions' X-Ray subsegments arrive. A second cloud, with a
 // WAF limit of 10 requests a minute and a 1-request burst on POST /orders, shows WAF's 403 for one
 // client while another gets through, and a per-method throttle answering 429 on its method only.
-// The clock runs 30 times faster: a 60 s alarm period is 2 s.
+// Both run on manual time: the test moves the clock by Route 53's 30 s interval, and each move
+// runs the health checks and the alarm evaluations due on the way, in order.
 import { request as httpRequest } from "node:http";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,15 +19,16 @@ import { loadConfig } from "../stacks/config";
 import { synth } from "../scripts/lib/synth";
 import { setHealthStatus } from "../scripts/drill";
 
-const TIME_SCALE = 30;
 const REGION = "us-east-1";
+/** Route 53's request interval: the clock moves by it, so that every health check probes once per move. */
+const INTERVAL_MS = 30_000;
 
 async function startCloud(name: string, configure?: (config: ReturnType<typeof loadConfig>) => void): Promise<LocalCloud> {
   const outdir = mkdtempSync(join(tmpdir(), `${name}-synth-`));
   const config = loadConfig();
   configure?.(config);
   synth({ target: "aws", outdir, config });
-  return LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), `${name}-`)), port: 0, timeScale: TIME_SCALE });
+  return LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), `${name}-`)), port: 0, clock: "manual" });
 }
 
 function cloudWatch(cloud: LocalCloud): CloudWatchClient {
@@ -72,17 +74,26 @@ describe("the health drill on the local cloud's alarms", () => {
     await cloud?.stop();
   });
 
+  /** Moves the clock by `minutes`, one health check interval at a time. */
+  async function minutesPass(minutes: number) {
+    for (let i = 0; i < (minutes * 60_000) / INTERVAL_MS; i++) await cloud.advance(INTERVAL_MS);
+  }
+
   it("STATUS=fail drives the 5XX and health check alarms to ALARM and back to OK, with an SNS delivery for each transition", async () => {
     const watched = ["platform-api-5xx-rate", "platform-health-us-east-1"];
-    // Traffic before the drill: the health checker's probes answer 200.
-    await expect.poll(() => alarmState(client, "platform-api-5xx-rate"), { timeout: 20_000, interval: 200 }).toBe("OK");
+    // Before the drill the probes answer 200: 3 periods of 60 s with data and no breach.
+    await minutesPass(4);
+    for (const name of watched) expect(await alarmState(client, name), name).toBe("OK");
     await setHealthStatus(cloud.endpoints(), REGION, "fail");
     try {
-      for (const name of watched) await expect.poll(() => alarmState(client, name), { timeout: 30_000, interval: 200 }).toBe("ALARM");
+      // The health check fails after 2 probes (threshold 2); both alarms need 2 of 3 breaching periods.
+      await minutesPass(4);
+      for (const name of watched) expect(await alarmState(client, name), name).toBe("ALARM");
     } finally {
       await setHealthStatus(cloud.endpoints(), REGION, "ok");
     }
-    for (const name of watched) await expect.poll(() => alarmState(client, name), { timeout: 30_000, interval: 200 }).toBe("OK");
+    await minutesPass(4);
+    for (const name of watched) expect(await alarmState(client, name), name).toBe("OK");
 
     const topic = `arn:aws:sns:${REGION}:${cloud.endpoints().regions[REGION].accountId}:platform-alerts`;
     const sent = (await deliveries(cloud)).filter((d) => d.topicArn === topic);

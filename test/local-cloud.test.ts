@@ -1,4 +1,5 @@
 // The local cloud end to end: a real synth deployed into the emulated services, called over HTTP.
+// On manual time: the clock moves only where a test moves it (the usage plan's token bucket refilling).
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +19,7 @@ beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), "local-cloud-synth-"));
   synth({ target: "aws", outdir });
   dataDir = mkdtempSync(join(tmpdir(), "local-cloud-data-"));
-  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir, port: 0 });
+  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir, port: 0, clock: "manual" });
 }, 120_000);
 
 afterAll(async () => {
@@ -151,7 +152,7 @@ describe("local cloud: the platform deployed from its synthesized Terraform", ()
     expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(5);
     // Leave the key's token bucket full again for the display test that follows.
     const { rateLimit, burstLimit } = loadConfig().environments.dev.mars.usagePlan;
-    await new Promise((resolve) => setTimeout(resolve, (burstLimit / rateLimit) * 1000));
+    await cloud.advance((burstLimit / rateLimit) * 1000);
   }, 60_000);
 
   it("the unchanged firmware on the simulated PyPortal shows the deployed endpoint's answer (screen kept in .local/artifacts/mars-display.png)", async () => {

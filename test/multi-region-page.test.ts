@@ -1,7 +1,9 @@
 // The multi-region post's browser client (web/multi-region-client/) in real Chromium against the
 // local cloud: it calls the platform domain every interval and prints the answers; the failover
 // drill on us-east-1 shows up as the messages switching to us-west-2 and back. The screenshot of
-// the switch is kept as an artifact (.local/artifacts/multi-region-client.png).
+// the switch is kept as an artifact (.local/artifacts/multi-region-client.png). The local cloud
+// runs on manual time: Route 53's health checks probe when the test moves the clock, twice (the
+// failure threshold) by their 30 s interval, while the page keeps calling on real time.
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +23,7 @@ beforeAll(async () => {
   if (!chromiumPath) return;
   const outdir = mkdtempSync(join(tmpdir(), "multi-region-page-synth-"));
   synth({ target: "aws", outdir });
-  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "multi-region-page-")), port: 0, timeScale: 30 });
+  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "multi-region-page-")), port: 0, clock: "manual" });
   browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
 }, 120_000);
 
@@ -42,11 +44,13 @@ describe.skipIf(!chromiumPath)("multi-region test page", () => {
     await expect.poll(() => messages.allTextContents(), { timeout: 10_000 }).toContainEqual(expect.stringContaining("Hello from us-east-1"));
 
     await setHealthStatus(cloud.endpoints(), "us-east-1", "fail");
+    await cloud.advance(2 * 30_000);
     await expect.poll(() => messages.allTextContents(), { timeout: 20_000 }).toContainEqual(expect.stringContaining("Hello from us-west-2"));
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "multi-region-client.png"), fullPage: true });
 
     await setHealthStatus(cloud.endpoints(), "us-east-1", "ok");
+    await cloud.advance(2 * 30_000);
     await expect
       .poll(async () => (await messages.allTextContents()).at(-1), { timeout: 20_000 })
       .toContain("Hello from us-east-1");

@@ -2,7 +2,7 @@
 // dns:check calls AWS: the shapes and errors of the Route 53 API Reference (ListHostedZonesByName,
 // ListResourceRecordSets, GetHealthCheck, GetHealthCheckStatus, TestDNSAnswer; "Route 53 API
 // error responses"), answered from the same state and health checkers that serve DNS. Two small
-// HTTP servers play the regions' health endpoints; Route 53's 30 s interval runs at 50 ms.
+// HTTP servers play the regions' health endpoints; the checkers run on a manual clock the test moves.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -21,6 +21,7 @@ import { Answerer } from "../local/route53/answer";
 import { route53Api } from "../local/route53/api";
 import { startTestEdge, type TestEdge } from "./helpers/test-edge";
 import { clientOf, regionOfAddress } from "../local/route53/client-regions";
+import { ManualClock } from "../local/lib/clock";
 import { HealthCheckers } from "../local/route53/health-checker";
 import { Route53State } from "../local/route53/state";
 
@@ -31,6 +32,7 @@ type Region = (typeof REGIONS)[number];
 const TARGET: Record<Region, string> = { "us-east-1": "d-east1111.execute-api.us-east-1.amazonaws.com", "us-west-2": "d-west2222.execute-api.us-west-2.amazonaws.com" };
 const CHECK: Record<Region, string> = { "us-east-1": "11111111-aaaa-bbbb-cccc-000000000001", "us-west-2": "22222222-aaaa-bbbb-cccc-000000000002" };
 
+const clock = new ManualClock();
 const failing = new Set<Region>();
 const health = Object.fromEntries(
   REGIONS.map((region) => [
@@ -68,7 +70,7 @@ beforeAll(async () => {
   state.putRecord({ zoneId: ZONE, name: `_acm1.${DOMAIN}`, type: "CNAME", ttl: 300, records: ["_validation.acm-validations.aws"] });
   checkers = new HealthCheckers({
     state,
-    timeScale: 600,
+    clock,
     resolveTarget: (fqdn, _port, path) => {
       const region = REGIONS.find((r) => fqdn.includes(`.${r}.`));
       return region && `http://127.0.0.1:${ports[region]}${path}`;
@@ -188,13 +190,16 @@ describe("local Route 53 API through the AWS SDK", () => {
   it("TestDNSAnswer leaves out a region whose health check fails, after the failure threshold, and takes it back", async () => {
     failing.add("us-east-1");
     try {
-      await expect.poll(async () => (await answerFrom("us-east-1")).RecordData, { timeout: 5000, interval: 20 }).toEqual([TARGET["us-west-2"]]);
+      // Two 30 s intervals: two failed probes, the threshold.
+      await clock.advance(60_000);
+      expect((await answerFrom("us-east-1")).RecordData).toEqual([TARGET["us-west-2"]]);
       const status = await route53.send(new GetHealthCheckStatusCommand({ HealthCheckId: CHECK["us-east-1"] }));
       expect(status.HealthCheckObservations![0].StatusReport!.Status).toMatch(/^Failure: HTTP Status Code 503/);
     } finally {
       failing.delete("us-east-1");
     }
-    await expect.poll(async () => (await answerFrom("us-east-1")).RecordData, { timeout: 5000, interval: 20 }).toEqual([TARGET["us-east-1"]]);
+    await clock.advance(60_000);
+    expect((await answerFrom("us-east-1")).RecordData).toEqual([TARGET["us-east-1"]]);
   });
 
   it.each([

@@ -311,7 +311,8 @@ export class StageEndpoint {
         state.context.authenticate = { status: 403, error: authenticated.message };
         const type: GatewayResponseType =
           authenticated.code === "MissingAuthenticationToken" ? "MISSING_AUTHENTICATION_TOKEN" : authenticated.code === "ExpiredToken" ? "EXPIRED_TOKEN" : "INVALID_SIGNATURE";
-        throw new GatewayFailure(type, authenticated.message, { phase: "authenticate", error: authenticated.message });
+        // An expired session gets AWS's own words; why exactly is in the access log's $context.authenticate.error.
+        throw new GatewayFailure(type, type === "EXPIRED_TOKEN" ? undefined : authenticated.message, { phase: "authenticate", error: authenticated.message });
       }
       this.fillIdentity(state, authenticated.identity);
       const allowed = this.deps.callerAllows(authenticated.identity, methodArn);
@@ -581,9 +582,15 @@ function policyAllows(policy: any, methodArn: string): boolean {
 /** API keys and usage plans of one region: which key may call which stage, and how often. */
 export class UsagePlanEnforcer {
   private readonly buckets = new Map<string, TokenBucket>();
-  private readonly quotas = new QuotaCounter();
+  private readonly quotas: QuotaCounter;
 
-  constructor(private readonly state: ApiGatewayState) {}
+  /** `now`: the gateway's clock (epoch ms), which refills the buckets and turns the quota periods. */
+  constructor(
+    private readonly state: ApiGatewayState,
+    private readonly now: () => number = () => Date.now(),
+  ) {
+    this.quotas = new QuotaCounter(() => new Date(this.now()));
+  }
 
   keyByValue(value: string) {
     for (const key of this.state.apiKeys.values()) if (key.value === value) return key;
@@ -599,7 +606,7 @@ export class UsagePlanEnforcer {
     const bucketKey = `${plan.id}/${key.id}`;
     if (plan.throttle?.rateLimit !== undefined) {
       let bucket = this.buckets.get(bucketKey);
-      if (!bucket) this.buckets.set(bucketKey, (bucket = new TokenBucket(plan.throttle.rateLimit, plan.throttle.burstLimit ?? plan.throttle.rateLimit)));
+      if (!bucket) this.buckets.set(bucketKey, (bucket = new TokenBucket(plan.throttle.rateLimit, plan.throttle.burstLimit ?? plan.throttle.rateLimit, this.now)));
       if (!bucket.take()) return "THROTTLED";
     }
     if (plan.quota && !this.quotas.take(bucketKey, plan.quota.limit, plan.quota.period)) return "QUOTA_EXCEEDED";

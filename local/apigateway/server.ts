@@ -8,7 +8,7 @@
 import { serveHttp, type HttpRequest, type HttpResponse, type RunningHttpServer } from "../lib/http-serve";
 import { LOOPBACK } from "../lib/listen";
 import { REGION_DOWN_MESSAGE } from "../lib/outages";
-import type { ApiGatewayDependencies } from "./dependencies";
+import { REAL_TIME, type ApiGatewayDependencies } from "./dependencies";
 import { GatewayFailure } from "./gateway-responses";
 import { MAX_PAYLOAD_BYTES, StageEndpoint, UsagePlanEnforcer, type ApiRequest, type ApiResponse } from "./pipeline";
 import { MethodThrottles } from "./throttle";
@@ -35,7 +35,8 @@ export class ApiGatewayServer {
     /** [0, 1): which requests go to a canary. */
     private readonly random: () => number = Math.random,
   ) {
-    this.usage = new UsagePlanEnforcer(state);
+    const clock = deps.clock ?? REAL_TIME;
+    this.usage = new UsagePlanEnforcer(state, () => clock.now());
   }
 
   async start(port = 0): Promise<number> {
@@ -43,6 +44,7 @@ export class ApiGatewayServer {
       name: `apigateway ${this.state.region}`,
       port,
       maxBodyBytes: MAX_PAYLOAD_BYTES,
+      now: () => (this.deps.clock ?? REAL_TIME).now(),
       // A bug answers as API Gateway answers an internal failure.
       onError: () => ({ status: 500, headers: { "content-type": "application/json", "x-amzn-ErrorType": "InternalServerErrorException" }, body: '{"message": "Internal server error"}' }),
     });
@@ -70,7 +72,7 @@ export class ApiGatewayServer {
       const snapshot = api.deployments.get(deploymentId);
       if (!snapshot) return undefined;
       let throttles = this.throttles.get(`${api.id}/${stage.name}`);
-      if (!throttles) this.throttles.set(`${api.id}/${stage.name}`, (throttles = new MethodThrottles(stage.methodSettings)));
+      if (!throttles) this.throttles.set(`${api.id}/${stage.name}`, (throttles = new MethodThrottles(stage.methodSettings, () => (this.deps.clock ?? REAL_TIME).now())));
       endpoint = new StageEndpoint(this.state, api, stage, snapshot, this.deps, this.usage, { throttles, canary });
       this.endpoints.set(key, endpoint);
     }

@@ -8,7 +8,8 @@ export class TokenBucket {
   constructor(
     readonly rate: number,
     readonly burst: number,
-    private readonly now: () => number = () => performance.now(),
+    /** Milliseconds on the gateway's clock. */
+    private readonly now: () => number,
   ) {
     this.tokens = burst;
     this.updatedAt = now();
@@ -32,7 +33,11 @@ export class TokenBucket {
 export class MethodThrottles {
   private readonly buckets = new Map<string, TokenBucket | null>();
 
-  constructor(private readonly settings: Map<string, { throttlingRateLimit?: number; throttlingBurstLimit?: number }>) {}
+  constructor(
+    private readonly settings: Map<string, { throttlingRateLimit?: number; throttlingBurstLimit?: number }>,
+    /** The gateway's clock (epoch ms). */
+    private readonly now: () => number,
+  ) {}
 
   /** Takes a token of the method's bucket; false when it has none left. */
   take(methodPath: string): boolean {
@@ -40,7 +45,7 @@ export class MethodThrottles {
     if (bucket === undefined) {
       const own = this.settings.get(methodPath);
       const limits = own?.throttlingRateLimit !== undefined && own.throttlingBurstLimit !== undefined ? own : this.settings.get("*/*");
-      bucket = limits?.throttlingRateLimit !== undefined && limits.throttlingBurstLimit !== undefined ? new TokenBucket(limits.throttlingRateLimit, limits.throttlingBurstLimit) : null;
+      bucket = limits?.throttlingRateLimit !== undefined && limits.throttlingBurstLimit !== undefined ? new TokenBucket(limits.throttlingRateLimit, limits.throttlingBurstLimit, this.now) : null;
       this.buckets.set(methodPath, bucket);
     }
     return bucket ? bucket.take() : true;

@@ -34,12 +34,15 @@ export class AccountServices {
   constructor(
     readonly accountId: string,
     dataDir: string,
+    /** The local cloud's clock (epoch ms): session expiry, SAML assertion times, key and parameter dates. */
+    private readonly now: () => number = Date.now,
   ) {
+    const date = () => new Date(now());
     this.iam = new IamIdentities(accountId);
-    this.credentials = new CredentialRegistry({ dataDir });
-    this.kms = new KmsState({ accountId, dataDir });
-    this.ssm = new SsmState(accountId);
-    this.sts = new StsState({ accountId, roles: this.iam, evaluate: evaluate as TrustEvaluator, credentials: this.credentials });
+    this.credentials = new CredentialRegistry({ dataDir, now: date });
+    this.kms = new KmsState({ accountId, dataDir, now });
+    this.ssm = new SsmState(accountId, now);
+    this.sts = new StsState({ accountId, roles: this.iam, evaluate: evaluate as TrustEvaluator, credentials: this.credentials, now: date });
     this.admin = this.credentials.userKey(this.iam.createUser(ADMIN_USER, [ADMINISTRATOR_ACCESS]).arn);
   }
 
@@ -55,7 +58,7 @@ export class AccountServices {
 
   private session(key: string, roleArn: string, sessionName: string, durationSeconds: number): IssuedCredentials {
     const current = this.sessions.get(key);
-    if (current && current.roleArn === roleArn && current.expiresAt.getTime() - Date.now() > Math.min(RENEW_BEFORE_MS, (durationSeconds * 1000) / 2)) return current;
+    if (current && current.roleArn === roleArn && current.expiresAt.getTime() - this.now() > Math.min(RENEW_BEFORE_MS, (durationSeconds * 1000) / 2)) return current;
     const roleName = roleArn.split("/").pop() ?? roleArn;
     const session = this.credentials.issue({
       roleArn,
@@ -84,13 +87,15 @@ export class Accounts implements PolicySources {
     private readonly dataDir: string,
     /** SCPs of an account once Organizations is emulated; none outside an organization. */
     private readonly scps: (accountId: string) => PolicyDocument[][] = () => [],
+    /** The local cloud's clock (epoch ms). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** The account, started on first use. */
   get(accountId: string): AccountServices {
     let account = this.byId.get(accountId);
     if (!account) {
-      account = new AccountServices(accountId, join(this.dataDir, "accounts", accountId));
+      account = new AccountServices(accountId, join(this.dataDir, "accounts", accountId), this.now);
       this.byId.set(accountId, account);
     }
     return account;
@@ -138,7 +143,7 @@ export class Accounts implements PolicySources {
 
   /** SigV4 check of a request to an `AWS_IAM` route; the identity API Gateway puts in `$context.identity`. */
   authenticate(request: SignedRequest): { ok: true; identity: CallerIdentity } | { ok: false; code: string; message: string } {
-    const verified = verifySigV4(request, this.lookup);
+    const verified = verifySigV4(request, this.lookup, { now: new Date(this.now()) });
     if (!verified.ok) return verified;
     const caller = this.callerOf(verified.accessKeyId)!;
     const session = /^arn:aws:sts::\d{12}:assumed-role\/([^/]+)\/(.+)$/.exec(caller.principalArn);

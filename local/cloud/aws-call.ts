@@ -14,7 +14,13 @@ export const INTEGRATION_SERVICES: Record<string, { target: string; contentType:
   kinesis: { target: "Kinesis_20131202", contentType: "application/x-amz-json-1.1" },
 };
 
-export async function callService(call: AwsServiceCall, session: IssuedCredentials, edge: (request: HttpRequest) => Promise<HttpResponse>): Promise<AwsServiceResult> {
+/** `signedAt`: the local cloud's time, which the edge checks the signature against. */
+export async function callService(
+  call: AwsServiceCall,
+  session: IssuedCredentials,
+  edge: (request: HttpRequest) => Promise<HttpResponse>,
+  signedAt: Date,
+): Promise<AwsServiceResult> {
   const protocol = INTEGRATION_SERVICES[call.service];
   // One spelling per header: an integration's `Content-Type` and the protocol's `content-type` must not both go out.
   const headers: Record<string, string> = { host: `${call.service}.${call.region}.amazonaws.com` };
@@ -28,7 +34,7 @@ export async function callService(call: AwsServiceCall, session: IssuedCredentia
     sha256: Sha256,
   });
   const method = call.httpMethod.toUpperCase();
-  const signed = await signer.sign({ method, protocol: "https:", hostname: headers.host, path: "/", headers, body: call.body });
+  const signed = await signer.sign({ method, protocol: "https:", hostname: headers.host, path: "/", headers, body: call.body }, { signingDate: signedAt });
   const signedHeaders = Object.fromEntries(Object.entries(signed.headers).map(([name, value]) => [name.toLowerCase(), String(value)]));
   const response = await edge({
     method,

@@ -12,7 +12,8 @@ export const EDGE_SERVICES = ["dynamodb", "kinesis", "s3", "sns", "kms", "ssm", 
 export interface LocalEndpoints {
   workspace: string;
   dataDir: string;
-  timeScale: number;
+  /** The one clock (GET it; POST `<url>/advance?by=10s` or `<url>/advance-to?at=<instant>` moves a manual one): scripts/lib/clock-client.ts. */
+  clock: { url: string; mode: "scaled" | "manual"; timeScale?: number };
   /** The local cloud's own controls (outage drills, SNS deliveries): see local/cloud/control.ts. */
   control: { url: string };
   stacks: { deployed: string[]; skipped: SkippedStack[] };

@@ -12,7 +12,7 @@ import type { RunningIdp } from "../standins/idp/server";
 import { startNasaFixtureServer, type RunningNasaFixture } from "../standins/nasa/server";
 import { S3State, type Bucket } from "../s3/state";
 import { startS3Website, type RunningWebsite } from "../s3/website";
-import type { ApiGatewayDependencies } from "../apigateway/dependencies";
+import { REAL_TIME, type ApiGatewayDependencies } from "../apigateway/dependencies";
 import { deployStack, type DeployedStack } from "../deployer/deploy";
 import { DeployError, VariableInvalidError } from "../deployer/types";
 import { DynamoCoordinator } from "../dynamodb/coordinator";
@@ -25,12 +25,12 @@ import { OrganizationsState } from "../organizations/state";
 import { privateSocketDir } from "../lib/backend-socket";
 import type { RunningHttpServer } from "../lib/http-serve";
 import { RegionOutages } from "../lib/outages";
+import { ManualClock, ScaledClock, signOnLocalClock, type LocalClock } from "../lib/clock";
 import { Edge } from "../edge/server";
 import { authorize } from "../iam/authorize";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { AlarmConfig } from "../cloudwatch/alarms";
 import { evaluate } from "../iam/evaluator";
-import { scaledClock, type ClockLike } from "../lib/clock-like";
 import { inspect } from "../wafv2/firewall";
 import { startXrayDaemon, type RunningXrayDaemon } from "../xray/daemon";
 import { Accounts } from "./accounts";
@@ -56,8 +56,15 @@ export interface LocalCloudOptions {
   dataDir: string;
   /** First port of the range the local cloud listens on; 0 takes free ports. */
   port?: number;
-  /** The local cloud's clock runs this many times faster (analytics windows, health checks, TTL). */
+  /**
+   * The clock everything time-dependent runs on (local/lib/clock.ts): "scaled" (default) is real
+   * time, `timeScale` times faster; "manual" moves only when told (`advance`, the control endpoint).
+   */
+  clock?: "scaled" | "manual";
+  /** Scaled clock: it runs this many times faster than real time (default 1). */
   timeScale?: number;
+  /** Manual clock: its first instant (default: the real time at start). */
+  clockStart?: Date;
   /** Values for Terraform variables without defaults. */
   variables?: Record<string, unknown>;
   /** The region callers on this machine are nearest to, for latency records (default us-east-1). */
@@ -85,6 +92,10 @@ export class LocalCloud {
   /** Regions taken down for a drill (the control endpoint sets them). */
   readonly outages = new RegionOutages();
   readonly accounts: Accounts;
+  /** The one clock of this local cloud. */
+  readonly clock: LocalClock;
+  /** Stream writes (PutRecord/PutRecords) counted when the streams last settled (see `settle`). */
+  private settledAtPuts = 0;
   private readonly s3State: S3State;
   readonly organizations: OrganizationsState;
   private readonly sockets = privateSocketDir();
@@ -107,14 +118,15 @@ export class LocalCloud {
 
   private constructor(readonly options: LocalCloudOptions) {
     this.log = options.log ?? (() => {});
-    this.clock = scaledClock(options.timeScale ?? 1, this.startedAt);
     this.ports = new PortAllocator(options.port ?? 0);
     this.dataDir = resolve(options.dataDir);
+    this.clock = createClock(options, () => this.settle());
+    const now = () => this.clock.now();
     this.dynamo = new DynamoCoordinator(options.replicationLagMs ?? 200, this.log, this.outages);
-    this.s3State = new S3State({ dataDir: this.dataDir });
-    this.organizations = new OrganizationsState({ dataDir: this.dataDir });
+    this.s3State = new S3State({ dataDir: this.dataDir, now });
+    this.organizations = new OrganizationsState({ dataDir: this.dataDir, now });
     // Every call an account makes is held to the SCPs of its organization.
-    this.accounts = new Accounts(this.dataDir, (accountId) => this.organizations.scpsFor(accountId));
+    this.accounts = new Accounts(this.dataDir, (accountId) => this.organizations.scpsFor(accountId), now);
   }
 
   static async start(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -126,10 +138,6 @@ export class LocalCloud {
       throw error;
     }
     return cloud;
-  }
-
-  get timeScale(): number {
-    return this.options.timeScale ?? 1;
   }
 
   get healthCheckers() {
@@ -169,29 +177,30 @@ export class LocalCloud {
       policies: this.accounts,
       regions: () => [...this.regions.keys()],
       outages: this.outages,
-      now: () => new Date(),
+      now: () => new Date(this.clock.now()),
       log: this.log,
     });
     this.edgeServer = await this.edge.start(this.ports.next());
     this.control = await startControl({
       regions: () => [...this.regions.keys()],
       outages: this.outages,
+      clock: this.clock,
       deliveries: () => [...this.regions.values()].flatMap((r) => r.allSns().flatMap((s) => s.deliveries)),
       log: this.log,
       port: this.ports.next(),
     });
-    this.nasa = await startNasaFixtureServer({ port: this.ports.next() });
-    this.oidc = await startOidcIssuer({ port: this.ports.next() });
+    this.nasa = await startNasaFixtureServer({ port: this.ports.next(), today: () => new Date(this.clock.now()) });
+    this.oidc = await startOidcIssuer({ port: this.ports.next(), now: () => this.clock.now() });
     this.s3Website = await startS3Website(this.s3State, this.ports.next());
     for (const region of regions) await this.startRegion(region);
-    this.dynamo.startTtlSweeper(Math.max(50, 1000 / this.timeScale), () => this.now() / 1000);
+    this.dynamo.startTtlSweeper(this.clock);
     await this.deployStacks(stacks);
     // Every account of an organization can be signed in to (its administrator's key in endpoints.json).
     for (const id of this.organizations.accountIds()) this.accounts.get(id);
-    this.idp = await startIdentityProvider(this.accounts.all(), this.ports.next(), this.log);
+    this.idp = await startIdentityProvider(this.accounts.all(), this.ports.next(), this.log, () => this.clock.now());
     this.route53Plane = await startRoute53Plane({
       state: this.route53,
-      timeScale: this.timeScale,
+      clock: this.clock,
       gatewayOf: (region) => this.regions.get(region)?.apiGateway.url,
       callerRegion: this.options.callerRegion ?? "us-east-1",
       nextPort: () => this.ports.next(),
@@ -251,16 +260,40 @@ export class LocalCloud {
     return undefined;
   }
 
-  /** The local cloud's clock: real time, `timeScale` times faster since start. */
-  private readonly startedAt = Date.now();
-  readonly clock: ClockLike;
+  /** The local cloud's time (epoch ms). */
   now(): number {
     return this.clock.now();
   }
 
-  /** The local cloud's clock at a real time (epoch ms), e.g. when a delivery was recorded. */
-  clockAt(realMs: number): number {
-    return this.startedAt + (realMs - this.startedAt) * this.timeScale;
+  /**
+   * Manual clock: moves time forward by `ms`, running what falls due on the way (schedule ticks,
+   * health checks, TTL sweeps), each after every record on the streams reached its function.
+   */
+  advance(ms: number): Promise<number> {
+    return this.manualClock().advance(ms);
+  }
+
+  /** Manual clock: moves time forward to `at` (epoch ms); see `advance`. */
+  advanceTo(at: number): Promise<number> {
+    return this.manualClock().advanceTo(at);
+  }
+
+  private manualClock(): ManualClock {
+    if (this.clock.mode !== "manual") throw new DeployError("CLOCK_NOT_MANUAL", "this local cloud runs on a scaled real-time clock; start it with the manual clock (clock: \"manual\", npm start -- --clock manual) to move time by hand");
+    return this.clock;
+  }
+
+  /**
+   * Resolves once every record put on a stream so far has reached its function, and every record
+   * those functions put in turn has reached its own: what the manual clock waits for before it moves.
+   */
+  async settle(): Promise<void> {
+    const puts = () => [...this.regions.values()].reduce((sum, runtime) => sum + runtime.kinesis.puts, 0);
+    // Settled when a round of catching up saw no record put during it.
+    for (let before = puts(); before !== this.settledAtPuts; before = puts()) {
+      await Promise.all([...this.regions.values()].map((runtime) => runtime.mappingsCaughtUp()));
+      if (puts() === before) this.settledAtPuts = before;
+    }
   }
 
   private servicesFor(region: string, accountId: string): RegionServices {
@@ -298,12 +331,9 @@ export class LocalCloud {
         socketDir: this.sockets.dir,
         coordinator: this.dynamo,
         edgeUrl: () => this.edgeServer!.url,
-        timeScale: this.timeScale,
-        now: () => this.now(),
         clock: this.clock,
         notifyAlarm: (topicArn, subject, message, alarm) => this.notifyAlarm(topicArn, subject, message, alarm),
         xrayDaemonAddress: () => this.xray?.address,
-        clockAt: (realMs) => this.clockAt(realMs),
         isDown: () => this.outages.isDown(region),
         log: this.log,
         platformEnvironment: (fn) => this.lambdaEnvironment(fn),
@@ -348,7 +378,7 @@ export class LocalCloud {
         const decision = account(roleArn).serviceMayAssume("apigateway.amazonaws.com", roleArn);
         return decision.decision === "Allow" ? { allowed: true } : { allowed: false, reason: decision.reason };
       },
-      callAwsService: (call, roleArn) => callService(call, account(roleArn).serviceCredentials("apigateway", roleArn), this.edge!.handle),
+      callAwsService: (call, roleArn) => callService(call, account(roleArn).serviceCredentials("apigateway", roleArn), this.edge!.handle, new Date(this.clock.now())),
       authenticate: (request) => this.accounts.authenticate(request),
       callerAllows: (identity, methodArn) => {
         const caller = this.accounts.callerOf(identity.accessKeyId);
@@ -374,6 +404,9 @@ export class LocalCloud {
         );
         return verdict?.action;
       },
+      // Request times, the authorizer cache, throttling and quotas on the local clock; the
+      // integration timeout (29 s) limits real work and stays on real time.
+      clock: { now: () => this.clock.now(), timer: REAL_TIME.timer },
     };
   }
 
@@ -444,7 +477,7 @@ export class LocalCloud {
       platformDomain: this.route53Plane?.platformDomain ? { name: this.route53Plane.platformDomain.domain, httpUrl: this.route53Plane.platformDomain.url } : undefined,
       idp: this.idp ? { url: this.idp.url, signOnUrl: this.idp.signOnUrl(), metadataUrl: this.idp.metadataUrl, users: this.idp.users } : undefined,
       websites: Object.fromEntries(this.s3State.listBuckets().filter((b) => b.website).map((b) => [b.name, `${this.s3Website!.url}/${b.name}/`])),
-      timeScale: this.timeScale,
+      clock: { url: `${this.control!.url}/clock`, mode: this.clock.mode, ...(this.clock.mode === "scaled" ? { timeScale: this.clock.scale } : {}) },
       control: { url: this.control!.url },
       sns: { deliveries: `${this.control!.url}/sns/deliveries`, log: join(this.dataDir, "sns-deliveries.jsonl") },
       services: { edge, ...Object.fromEntries(EDGE_SERVICES.map((service) => [service, edge])) },
@@ -474,7 +507,8 @@ export class LocalCloud {
    */
   dynamodbClient(region: string, accountId = [...this.deployed.values()][0]?.accountId ?? DEFAULT_ACCOUNT_ID): DynamoDBClient {
     const admin = this.accounts.get(accountId).admin;
-    return new DynamoDBClient({ region, endpoint: this.edgeServer!.url, credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey } });
+    const client = new DynamoDBClient({ region, endpoint: this.edgeServer!.url, credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey } });
+    return signOnLocalClock(client, this.clock);
   }
 
   /** A bucket as S3 holds it (policy, public access block, website), for inspection. */
@@ -494,7 +528,7 @@ export class LocalCloud {
   async stop(): Promise<void> {
     await this.route53Plane?.stop();
     await this.xray?.stop();
-    this.dynamo.stop();
+    await this.dynamo.stop();
     const regions = [...this.regions.values()];
     // Everything that calls the stores stops in every region before any store closes: a function
     // in one region writing a global table must not find the other region's database closed.
@@ -509,4 +543,16 @@ export class LocalCloud {
     await this.control?.stop();
     this.sockets.remove();
   }
+}
+
+function createClock(options: LocalCloudOptions, settle: () => Promise<void>): LocalClock {
+  if ((options.clock ?? "scaled") === "scaled") {
+    if (options.clockStart) throw new DeployError("INVALID_CLOCK", "clockStart sets where a manual clock starts; a scaled clock starts at the real time");
+    return new ScaledClock(options.timeScale ?? 1);
+  }
+  if (options.clock !== "manual") throw new DeployError("INVALID_CLOCK", `the clock is "scaled" or "manual", got ${JSON.stringify(options.clock)}`);
+  if (options.timeScale !== undefined && options.timeScale !== 1) throw new DeployError("INVALID_CLOCK", "a manual clock has no time scale: it moves only when told");
+  const start = options.clockStart?.getTime() ?? Date.now();
+  if (!Number.isFinite(start)) throw new DeployError("INVALID_CLOCK", "clockStart is not a valid date");
+  return new ManualClock(start, settle);
 }

@@ -10,11 +10,11 @@ import { ApiGatewayState } from "../apigateway/state";
 import type { ApiGatewayDependencies } from "../apigateway/dependencies";
 import type { Notify } from "../cloudwatch/alarms";
 import { CloudWatch } from "../cloudwatch/state";
-import type { ClockLike } from "../lib/clock-like";
 import { WafState } from "../wafv2/state";
 import { DynamoBackend } from "../dynamodb/backend";
 import type { DynamoCoordinator } from "../dynamodb/coordinator";
 import { Schedules } from "../events/schedules";
+import { signOnLocalClock, type LocalClock } from "../lib/clock";
 import { KinesisBackend } from "../kinesis/kinesalite";
 import { KinesisEventSourceMapping, newMappingUuid } from "../lambda/event-source-mapping";
 import { LambdaService, type FunctionConfig, type InvokeResult } from "../lambda/service";
@@ -28,15 +28,12 @@ export interface RegionContext {
   coordinator: DynamoCoordinator;
   /** Where every emulated AWS API is: the edge. */
   edgeUrl: () => string;
-  timeScale: number;
-  now: () => number;
-  /** The local cloud's clock, for what evaluates on it (alarms, WAF's rate windows). */
-  clock: ClockLike;
+  /** The local cloud's one clock (local/lib/clock.ts). */
+  clock: LocalClock;
   /** Runs an alarm action (publishes to an SNS topic, wherever it is). */
   notifyAlarm: Notify;
   /** The X-Ray daemon stand-in functions with active tracing send their segments to. */
   xrayDaemonAddress: () => string | undefined;
-  clockAt: (realMs: number) => number;
   isDown: () => boolean;
   log: (line: string) => void;
   platformEnvironment: (fn: FunctionConfig) => Record<string, string>;
@@ -75,7 +72,7 @@ export class RegionRuntime {
       regionDown: context.isDown,
       publishMetric: (fn, metricName, value, unit) => this.cloudWatchOf(fn.accountId).record("AWS/Lambda", metricName, { FunctionName: fn.name }, value, unit),
       xrayDaemonAddress: context.xrayDaemonAddress,
-      now: context.now,
+      clock: context.clock.shared,
     });
   }
 
@@ -93,8 +90,12 @@ export class RegionRuntime {
   logsOf(accountId: string): LogGroups {
     let groups = this.logs.get(accountId);
     if (!groups) {
-      groups = new LogGroups(this.region, accountId, join(this.context.dataDir, this.region, "logs", accountId), (message) =>
-        this.cloudWatchOf(accountId).ingestLogEvent(message),
+      groups = new LogGroups(
+        this.region,
+        accountId,
+        join(this.context.dataDir, this.region, "logs", accountId),
+        () => this.context.clock.now(),
+        (message) => this.cloudWatchOf(accountId).ingestLogEvent(message),
       );
       this.logs.set(accountId, groups);
     }
@@ -117,6 +118,7 @@ export class RegionRuntime {
           }
         },
         onDelivery: (d) => this.context.log(`sns: ${d.protocol}:${d.endpoint} <- ${d.subject ? `[${d.subject}] ` : ""}${d.message}`),
+        now: () => this.context.clock.now(),
       });
       this.sns.set(accountId, sns);
     }
@@ -150,8 +152,7 @@ export class RegionRuntime {
       events = new Schedules({
         region: this.region,
         accountId,
-        timeScale: this.context.timeScale,
-        now: this.context.now,
+        clock: this.context.clock,
         invoke: async (functionArn, event, ruleArn) => {
           const permitted = this.lambda.permits(functionArn, "events.amazonaws.com", ruleArn);
           if (!permitted.allowed) return this.context.log(`events: ${ruleArn} cannot invoke ${functionArn}: ${permitted.reason}`);
@@ -171,17 +172,20 @@ export class RegionRuntime {
     const mapping = new KinesisEventSourceMapping(
       { ...config, uuid: newMappingUuid(), region: this.region },
       {
-        kinesis: new KinesisClient({
-          region: this.region,
-          endpoint: this.context.edgeUrl(),
-          credentials: async () => credentials(),
-          // HTTP/1.1 (the Kinesis client's default handler would try HTTP/2).
-          requestHandler: new NodeHttpHandler(),
-        }),
+        kinesis: signOnLocalClock(
+          new KinesisClient({
+            region: this.region,
+            endpoint: this.context.edgeUrl(),
+            credentials: async () => credentials(),
+            // HTTP/1.1 (the Kinesis client's default handler would try HTTP/2).
+            requestHandler: new NodeHttpHandler(),
+          }),
+          this.context.clock,
+        ),
         invoke: this.context.invoke,
-        clock: this.context.clockAt,
+        clock: this.context.clock,
         log: this.context.log,
-        idlePollMs: Math.max(20, 1000 / this.context.timeScale),
+        idlePollMs: idlePollMs(this.context.clock),
         recordIteratorAge: (ms) =>
           this.cloudWatchOf(config.functionArn.split(":")[4]).record("AWS/Lambda", "IteratorAge", { FunctionName: config.functionArn.split(":")[6] }, ms, "Milliseconds"),
       },
@@ -189,6 +193,11 @@ export class RegionRuntime {
     if (config.enabled) await mapping.start();
     this.mappings.push(mapping);
     return mapping.config.uuid;
+  }
+
+  /** Resolves once every record put on this region's streams so far has reached its function (see KinesisEventSourceMapping.caughtUp). */
+  async mappingsCaughtUp(): Promise<void> {
+    await Promise.all(this.mappings.map((m) => m.caughtUp()));
   }
 
   /** Resolves once every log line written so far in this region is in its file. */
@@ -211,4 +220,12 @@ export class RegionRuntime {
     await this.kinesis.stop();
     await this.dynamodb.stop();
   }
+}
+
+/**
+ * How often an idle poller looks at its shard, in real ms: Lambda polls once a second, faster
+ * with a faster clock; on manual time once a second too, since moving the clock wakes it.
+ */
+function idlePollMs(clock: LocalClock): number {
+  return clock.mode === "scaled" ? Math.max(20, 1000 / clock.scale) : 1000;
 }

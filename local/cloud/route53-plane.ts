@@ -1,6 +1,7 @@
 // Route 53's data plane in the local cloud: health checkers polling the deployed health checks
 // with the local clock, the DNS server answering the hosted zones, and the platform domain (the
 // name of the latency records) served through the DNS answers.
+import type { Clock } from "../lib/clock";
 import { HealthCheckers } from "../route53/health-checker";
 import { startDnsServer, type RunningDnsServer } from "../route53/dns-server";
 import type { Route53State } from "../route53/state";
@@ -16,7 +17,7 @@ export interface Route53Plane {
 
 export async function startRoute53Plane(options: {
   state: Route53State;
-  timeScale: number;
+  clock: Clock;
   /** The loopback URL of a region's API Gateway. */
   gatewayOf(region: string): string | undefined;
   callerRegion: string;
@@ -35,7 +36,7 @@ export async function startRoute53Plane(options: {
   }
   const healthCheckers = new HealthCheckers({
     state,
-    timeScale: options.timeScale,
+    clock: options.clock,
     resolveTarget: (fqdn, _port, path) => {
       const region = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(fqdn)?.[1];
       const gateway = region ? options.gatewayOf(region) : undefined;

@@ -8,7 +8,7 @@
 //   AWS/DynamoDB namespace always ignore missing data, as CloudWatch documents;
 // - a new alarm starts in INSUFFICIENT_DATA; every change of state runs the actions of the new
 //   state (ALARM, OK, INSUFFICIENT_DATA) with CloudWatch's notification message.
-import type { ClockLike } from "../lib/clock-like";
+import type { Clock, Scheduled } from "../lib/clock";
 import { metricData, type MetricDataQuery } from "./metric-data";
 import type { Dimension, MetricStore } from "./metrics";
 
@@ -72,7 +72,7 @@ export interface Alarm {
 export type Notify = (topicArn: string, subject: string, message: string, alarm: AlarmConfig) => Promise<string | undefined>;
 
 export interface AlarmsOptions {
-  clock: ClockLike;
+  clock: Clock;
   metrics: MetricStore;
   notify: Notify;
   log(line: string): void;
@@ -83,7 +83,7 @@ const HISTORY_KEPT = 1000;
 export class Alarms {
   private readonly alarms = new Map<string, Alarm>();
   readonly history: HistoryItem[] = [];
-  private timer?: unknown;
+  private timer?: Scheduled;
 
   constructor(private readonly options: AlarmsOptions) {}
 
@@ -125,14 +125,17 @@ export class Alarms {
   }
 
   start(): void {
-    if (this.timer !== undefined) return;
-    this.timer = this.options.clock.setInterval(() => {
-      this.evaluate().catch((error) => this.options.log(`cloudwatch: alarm evaluation failed: ${(error as Error).stack ?? error}`));
-    }, EVALUATION_INTERVAL_MS);
+    // A manual clock that jumps over several intervals evaluates once, at the end: each
+    // evaluation looks at the last periods anyway.
+    this.timer ??= this.options.clock.every(
+      EVALUATION_INTERVAL_MS,
+      () => this.evaluate().catch((error) => this.options.log(`cloudwatch: alarm evaluation failed: ${(error as Error).stack ?? error}`)),
+      { catchUp: "once" },
+    );
   }
 
   stop(): void {
-    if (this.timer !== undefined) this.options.clock.clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 

@@ -1,6 +1,6 @@
 // CloudWatch of one account in one region: its metrics (what the emulated services publish, what
 // PutMetricData sends, what EMF log events carry), its alarms and its dashboards.
-import type { ClockLike } from "../lib/clock-like";
+import type { Clock } from "../lib/clock";
 import { Alarms, type Notify } from "./alarms";
 import { emfDatapoints } from "./emf";
 import { MetricStore, type Dimension } from "./metrics";
@@ -15,7 +15,7 @@ export interface Dashboard {
 export interface CloudWatchOptions {
   region: string;
   accountId: string;
-  clock: ClockLike;
+  clock: Clock;
   notify: Notify;
   log(line: string): void;
 }

@@ -13,6 +13,7 @@ import {
   ScanCommand,
   type AttributeValue,
 } from "@aws-sdk/client-dynamodb";
+import type { Clock, Scheduled } from "../lib/clock";
 import { RegionOutages } from "../lib/outages";
 
 export type Item = Record<string, AttributeValue>;
@@ -33,7 +34,8 @@ export class DynamoCoordinator {
   /** region/table/key -> time of the last write applied there (for last-writer-wins) */
   private readonly lastWrite = new Map<string, number>();
   private readonly pending = new Set<Promise<void>>();
-  private sweeper?: NodeJS.Timeout;
+  private sweeper?: Scheduled;
+  private sweeping?: Promise<number>;
 
   constructor(
     /** Replication lag in ms (real time). */
@@ -65,10 +67,17 @@ export class DynamoCoordinator {
     this.ttl.set(`${region}/${table}`, attribute);
   }
 
-  /** Deletes expired items every `intervalMs`; `now` is the local cloud's clock (seconds since epoch). */
-  startTtlSweeper(intervalMs: number, now: () => number = () => Date.now() / 1000) {
-    this.sweeper = setInterval(() => void this.sweepOnce(now()), intervalMs);
-    this.sweeper.unref();
+  /** Deletes expired items every second of the local clock (expiry in seconds since the epoch, as TTL attributes hold it). */
+  startTtlSweeper(clock: Clock) {
+    this.sweeper = clock.every(
+      1000,
+      () => {
+        // One sweep at a time; stop() waits for the one under way before the stores close.
+        this.sweeping ??= this.sweepOnce(clock.now() / 1000).finally(() => (this.sweeping = undefined));
+        return this.sweeping;
+      },
+      { catchUp: "once" },
+    );
   }
 
   async sweepOnce(nowSeconds: number): Promise<number> {
@@ -173,8 +182,9 @@ export class DynamoCoordinator {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
-  stop() {
-    if (this.sweeper) clearInterval(this.sweeper);
+  async stop(): Promise<void> {
+    this.sweeper?.cancel();
+    await this.sweeping;
   }
 }
 

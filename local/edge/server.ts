@@ -25,6 +25,7 @@ export interface EdgeOptions {
   policies: PolicySources;
   regions(): string[];
   outages: RegionOutages;
+  /** The local cloud's clock: signatures are checked against it and answers carry it as `Date` (SDKs correct their skew from it). */
   now(): Date;
   log(line: string): void;
 }
@@ -135,6 +136,7 @@ export class Edge {
       port,
       maxBodyBytes: EDGE_MAX_BODY_BYTES,
       log: this.options.log,
+      now: () => this.options.now().getTime(),
       onError: (error) => errorResponse({ kind: "rest-json" }, error instanceof AwsServiceError ? error : new AwsServiceError("InternalFailure", String(error), 500)),
     });
   }

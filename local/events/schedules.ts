@@ -1,6 +1,7 @@
 // EventBridge scheduled rules: `rate(...)` and `cron(...)` expressions that invoke their Lambda
-// targets with a Scheduled Event, on the local cloud's clock (faster with --time-scale).
+// targets with a Scheduled Event, on the local cloud's clock (scaled, or moved by hand).
 import { randomUUID } from "node:crypto";
+import type { Clock, Scheduled } from "../lib/clock";
 
 export interface ScheduledRule {
   name: string;
@@ -13,8 +14,7 @@ export interface ScheduledRule {
 export interface ScheduleRuntime {
   region: string;
   accountId: string;
-  timeScale: number;
-  now(): number;
+  clock: Clock;
   invoke(functionArn: string, event: unknown, ruleArn: string): Promise<void>;
   log(line: string): void;
 }
@@ -36,7 +36,7 @@ export function scheduleIntervalMs(expression: string): number {
 
 export class Schedules {
   readonly rules = new Map<string, ScheduledRule>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, Scheduled>();
 
   constructor(private readonly runtime: ScheduleRuntime) {}
 
@@ -57,10 +57,7 @@ export class Schedules {
 
   private schedule(rule: ScheduledRule) {
     if (!rule.scheduleExpression || !rule.enabled || this.timers.has(rule.name)) return;
-    const realMs = scheduleIntervalMs(rule.scheduleExpression) / this.runtime.timeScale;
-    const timer = setInterval(() => void this.fire(rule), realMs);
-    timer.unref();
-    this.timers.set(rule.name, timer);
+    this.timers.set(rule.name, this.runtime.clock.every(scheduleIntervalMs(rule.scheduleExpression), () => this.fire(rule)));
   }
 
   async fire(rule: ScheduledRule): Promise<void> {
@@ -70,7 +67,7 @@ export class Schedules {
       "detail-type": "Scheduled Event",
       source: "aws.events",
       account: this.runtime.accountId,
-      time: new Date(this.runtime.now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      time: new Date(this.runtime.clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
       region: this.runtime.region,
       resources: [rule.arn],
       detail: {},
@@ -87,7 +84,7 @@ export class Schedules {
   }
 
   stop() {
-    for (const timer of this.timers.values()) clearInterval(timer);
+    for (const timer of this.timers.values()) timer.cancel();
     this.timers.clear();
   }
 }

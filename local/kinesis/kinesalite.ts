@@ -21,6 +21,9 @@ export async function startKinesalite(options: { dataDir?: string; port?: number
 
 /** One region's Kinesis: kinesalite on a private socket, reached by the edge and the deployer. */
 export class KinesisBackend {
+  /** PutRecord and PutRecords calls answered so far: whether anything new may be on a stream. */
+  puts = 0;
+
   private constructor(
     readonly region: string,
     private readonly socketPath: string,
@@ -42,8 +45,10 @@ export class KinesisBackend {
     return new KinesisBackend(options.region, socketPath, client, running);
   }
 
-  forward(request: HttpRequest): Promise<BackendAnswer> {
-    return requestOverSocket(this.socketPath, { method: request.method, path: request.url, headers: request.headers, body: request.body });
+  async forward(request: HttpRequest): Promise<BackendAnswer> {
+    const answer = await requestOverSocket(this.socketPath, { method: request.method, path: request.url, headers: request.headers, body: request.body });
+    if (/\.PutRecords?$/.test(String(request.headers["x-amz-target"] ?? ""))) this.puts++;
+    return answer;
   }
 
   async stop(): Promise<void> {

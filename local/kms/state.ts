@@ -77,6 +77,8 @@ export interface KmsStateOptions {
   accountId: string;
   /** Directory for the key store; in memory when absent. */
   dataDir?: string;
+  /** The local cloud's clock (epoch ms); the machine's when absent. */
+  now?: () => number;
 }
 
 export class KmsState {
@@ -109,7 +111,7 @@ export class KmsState {
       AWSAccountId: this.options.accountId,
       KeyId: keyId,
       Arn: `arn:aws:kms:${region}:${this.options.accountId}:key/${keyId}`,
-      CreationDate: Math.floor(Date.now() / 1000),
+      CreationDate: Math.floor((this.options.now ?? Date.now)() / 1000),
       Enabled: true,
       Description: input.description ?? "",
       KeyUsage: keyUsage,

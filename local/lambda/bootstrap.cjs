@@ -11,6 +11,28 @@ const path = require("node:path");
 const { format } = require("node:util");
 const { pathToFileURL } = require("node:url");
 
+const { codeDir, handler: handlerSetting, clock } = workerData;
+
+// The function lives on the local cloud's clock (local/lib/clock.ts): `Date` (now and `new Date()`)
+// reads the shared clock state, as every other part of the cloud does. Durations (performance.now,
+// timers) stay on real time: the code runs no faster than the machine.
+if (clock) {
+  const view = new Float64Array(clock);
+  const RealDate = Date;
+  // Whole milliseconds, as Date.now() gives them.
+  const localNow = () => Math.floor(view[0] === 1 ? view[3] : view[1] + (RealDate.now() - view[1]) * view[2]);
+  // A function rather than a class: `Date()` called without `new` returns the time as a string.
+  function LocalDate(...args) {
+    if (!new.target) return new RealDate(localNow()).toString();
+    return Reflect.construct(RealDate, args.length === 0 ? [localNow()] : args, new.target);
+  }
+  Object.setPrototypeOf(LocalDate, RealDate);
+  LocalDate.prototype = RealDate.prototype;
+  LocalDate.now = localNow;
+  globalThis.Date = LocalDate;
+}
+const realNow = () => performance.timeOrigin + performance.now();
+
 let currentRequestId;
 /** Written to stdout and stderr after an invocation's output (local/lambda/function-log.ts reads it). */
 const OUTPUT_END = "\u0000local-lambda-output-end:";
@@ -43,7 +65,6 @@ if (process.env.AWS_LAMBDA_LOG_FORMAT === "JSON") {
   }
 }
 
-const { codeDir, handler: handlerSetting } = workerData;
 
 if ((process.env.NODE_OPTIONS || "").includes("--enable-source-maps") && process.setSourceMapsEnabled) {
   process.setSourceMapsEnabled(true);
@@ -125,7 +146,8 @@ parentPort.on("message", async (message) => {
     ...contextData,
     awsRequestId: requestId,
     callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    // The deadline is a real-time limit on the work (see local/lib/clock.ts).
+    getRemainingTimeInMillis: () => Math.max(0, Math.floor(deadline - realNow())),
   };
   let answer;
   try {

@@ -3,6 +3,7 @@
 // one (a failing batch is retried, in order), polling again at once while records keep coming.
 import { randomUUID } from "node:crypto";
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, type GetRecordsCommandOutput, type _Record } from "@aws-sdk/client-kinesis";
+import type { Clock } from "../lib/clock";
 import type { InvokeResult } from "./service";
 
 export interface KinesisMappingConfig {
@@ -20,18 +21,29 @@ export interface KinesisMappingConfig {
 export interface MappingRuntime {
   kinesis: KinesisClient;
   invoke(functionArn: string, event: unknown): Promise<InvokeResult>;
-  /** The local cloud's clock for a real arrival time (scaled by --time-scale). */
-  clock(realMs: number): number;
+  /** The local cloud's clock: a record's arrival time (kinesalite's, on real time) is read on it. */
+  clock: Clock;
   log(message: string): void;
-  /** Idle wait between polls of an empty shard. */
+  /** Idle wait between polls of an empty shard (real time; `caughtUp` cuts it short). */
   idlePollMs: number;
   /** Lambda's IteratorAge metric: how old the batch's newest record was when it was handed over (ms of local time). */
   recordIteratorAge?(ms: number): void;
 }
 
+/** One shard's poller, as `caughtUp` sees it. */
+interface ShardPoller {
+  /** Polls started so far. */
+  polls: number;
+  /** Who waits for an empty poll started after poll number `after`. */
+  waiters: { after: number; resolve: () => void }[];
+  /** Ends the idle wait early. */
+  wake?: () => void;
+}
+
 export class KinesisEventSourceMapping {
   private stopped = false;
   private readonly loops: Promise<void>[] = [];
+  private readonly pollers: ShardPoller[] = [];
   /** Batches delivered, for tests and the operator. */
   delivered = 0;
   failures = 0;
@@ -48,8 +60,34 @@ export class KinesisEventSourceMapping {
       const iterator = await this.runtime.kinesis.send(
         new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId!, ShardIteratorType: this.config.startingPosition }),
       );
-      this.loops.push(this.poll(shard.ShardId!, iterator.ShardIterator!));
+      const poller: ShardPoller = { polls: 0, waiters: [] };
+      this.pollers.push(poller);
+      this.loops.push(this.poll(shard.ShardId!, iterator.ShardIterator!, poller));
     }
+  }
+
+  /**
+   * Resolves once every shard's poller has found its shard empty in a poll started after this
+   * call, i.e. every record put before the call has reached the function, or once a poller is
+   * retrying a failed batch (it waits for real time, not for more records).
+   */
+  caughtUp(): Promise<void> {
+    return Promise.all(
+      this.pollers.map((poller) => {
+        if (this.stopped) return;
+        return new Promise<void>((resolve) => {
+          poller.waiters.push({ after: poller.polls, resolve });
+          poller.wake?.();
+        });
+      }),
+    ).then(() => undefined);
+  }
+
+  /** Releases the waiters a poll answers: `poll` is the number of an empty poll, or all (a failed batch). */
+  private release(poller: ShardPoller, poll = Infinity) {
+    const done = poller.waiters.filter((w) => w.after < poll);
+    poller.waiters = poller.waiters.filter((w) => w.after >= poll);
+    for (const waiter of done) waiter.resolve();
   }
 
   private event(shardId: string, records: _Record[]) {
@@ -60,7 +98,7 @@ export class KinesisEventSourceMapping {
           partitionKey: r.PartitionKey,
           sequenceNumber: r.SequenceNumber,
           data: Buffer.from(r.Data ?? new Uint8Array()).toString("base64"),
-          approximateArrivalTimestamp: this.runtime.clock((r.ApproximateArrivalTimestamp ?? new Date()).getTime()) / 1000,
+          approximateArrivalTimestamp: this.runtime.clock.at((r.ApproximateArrivalTimestamp ?? new Date()).getTime()) / 1000,
         },
         eventSource: "aws:kinesis",
         eventVersion: "1.0",
@@ -73,11 +111,12 @@ export class KinesisEventSourceMapping {
     };
   }
 
-  private async poll(shardId: string, firstIterator: string) {
+  private async poll(shardId: string, firstIterator: string, poller: ShardPoller) {
     let iterator: string | undefined = firstIterator;
     while (!this.stopped && iterator) {
       let records: _Record[] = [];
       let next: string | undefined;
+      const poll = ++poller.polls;
       try {
         const page: GetRecordsCommandOutput = await this.runtime.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.config.batchSize }));
         records = page.Records ?? [];
@@ -85,16 +124,18 @@ export class KinesisEventSourceMapping {
       } catch (error) {
         if (this.stopped) return;
         this.runtime.log(`event source mapping ${this.config.uuid}: GetRecords failed: ${(error as Error).message}`);
-        await this.sleep(this.runtime.idlePollMs);
+        this.release(poller);
+        await this.sleep(this.runtime.idlePollMs, poller);
         continue;
       }
       if (records.length === 0) {
         iterator = next;
-        await this.sleep(this.runtime.idlePollMs);
+        this.release(poller, poll);
+        await this.sleep(this.runtime.idlePollMs, poller);
         continue;
       }
       const newest = records.at(-1)!.ApproximateArrivalTimestamp ?? new Date();
-      this.runtime.recordIteratorAge?.(Math.max(0, this.runtime.clock(Date.now()) - this.runtime.clock(newest.getTime())));
+      this.runtime.recordIteratorAge?.(Math.max(0, this.runtime.clock.now() - this.runtime.clock.at(newest.getTime())));
       let attempts = 0;
       for (;;) {
         // A throttle or an unavailable service is a failed attempt, retried like a function error.
@@ -108,6 +149,7 @@ export class KinesisEventSourceMapping {
         this.failures++;
         attempts++;
         this.runtime.log(`event source mapping ${this.config.uuid}: ${this.config.functionArn} failed on ${records.length} records (${result.error.errorType}: ${result.error.errorMessage}); retrying`);
+        this.release(poller);
         if (this.stopped || (this.config.maximumRetryAttempts >= 0 && attempts > this.config.maximumRetryAttempts)) break;
         await this.sleep(Math.min(1000 * 2 ** attempts, 30000) / 10);
       }
@@ -115,12 +157,23 @@ export class KinesisEventSourceMapping {
     }
   }
 
-  private sleep(ms: number) {
-    return new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+  private sleep(ms: number, poller?: ShardPoller) {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms).unref();
+      if (poller)
+        poller.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+    });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const poller of this.pollers) {
+      poller.wake?.();
+      this.release(poller);
+    }
     await Promise.allSettled(this.loops);
   }
 }

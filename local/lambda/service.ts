@@ -13,6 +13,7 @@ import { Worker } from "node:worker_threads";
 import { unzipSync } from "fflate";
 import type { LogGroups } from "../logs/state";
 import { REGION_DOWN_MESSAGE } from "../lib/outages";
+import { localNow } from "../lib/clock";
 import { FunctionLog, type LogLevel } from "./function-log";
 
 const BOOTSTRAP = fileURLToPath(new URL("./bootstrap.cjs", import.meta.url));
@@ -64,6 +65,8 @@ export class LambdaServiceError extends Error {
 interface Container {
   worker: Worker;
   busy: boolean;
+  /** Its function's configuration changed: it serves its invocation in flight, then goes. */
+  retired?: boolean;
   ready: Promise<void>;
   /** Resolves once the invocation's output on stdout and stderr has arrived. */
   outputOf(requestId: string): Promise<void>;
@@ -108,8 +111,8 @@ export interface LambdaServiceOptions {
   publishMetric?: (fn: FunctionConfig, metricName: string, value: number, unit: string) => void;
   /** Where the X-Ray SDK inside a function sends its segments (`127.0.0.1:<port>`), when tracing is active. */
   xrayDaemonAddress?: () => string | undefined;
-  /** The local cloud's clock (epoch ms): the time in trace ids. */
-  now?: () => number;
+  /** The local cloud's clock state (local/lib/clock.ts): the functions' `Date` reads it. */
+  clock?: SharedArrayBuffer;
 }
 
 /** Rewrites values that start with a mapped origin to the stand-in's origin. */
@@ -175,11 +178,15 @@ export class LambdaService {
     return found ? { allowed: true } : { allowed: false, reason: `no permission on ${fn.config.name} lets ${principal} invoke it from ${sourceArn}` };
   }
 
-  /** As UpdateFunctionConfiguration: new environment, and warm environments are retired. */
+  /**
+   * As UpdateFunctionConfiguration: new environment; idle environments are retired at once, busy
+   * ones once their invocation has finished (an update does not cut an invocation short).
+   */
   async updateEnvironment(name: string, environment: Record<string, string>): Promise<FunctionConfig> {
     const fn = this.require(name);
     fn.config = { ...fn.config, environment: { ...environment } };
-    await this.retire(fn);
+    for (const container of fn.containers) if (container.busy) container.retired = true;
+    await this.retire(fn, (c) => !c.busy);
     return fn.config;
   }
 
@@ -198,6 +205,7 @@ export class LambdaService {
     metric("Invocations", 1);
     metric("ConcurrentExecutions", [...fn.containers].filter((c) => c.busy).length);
     const started = performance.now();
+    // A real-time limit on the work, whatever the local clock does.
     const deadline = Date.now() + fn.config.timeoutSeconds * 1000;
     fn.log.start(requestId);
     const finish = (result: InvokeResult): InvokeResult => {
@@ -227,6 +235,7 @@ export class LambdaService {
         const durationMs = performance.now() - started;
         const answered = () => {
           container.busy = false;
+          if (container.retired) this.discard(fn, container);
           if (message.error) {
             fn.log.invokeError(requestId, message.error);
             resolve(finish({ ok: false, requestId, durationMs, error: message.error }));
@@ -274,7 +283,7 @@ export class LambdaService {
           deadline,
         },
         // Lambda hands every invocation a trace header; only active tracing samples it.
-        traceId: traceHeader(this.options.now?.() ?? Date.now(), fn.config.tracing === "Active"),
+        traceId: traceHeader(this.options.clock ? localNow(new Float64Array(this.options.clock), Date.now()) : Date.now(), fn.config.tracing === "Active"),
       });
     });
   }
@@ -295,7 +304,7 @@ export class LambdaService {
 
   private async acquire(fn: FunctionState): Promise<Container> {
     for (const container of fn.containers) {
-      if (!container.busy) {
+      if (!container.busy && !container.retired) {
         container.busy = true;
         await container.ready;
         return container;
@@ -338,7 +347,7 @@ export class LambdaService {
       TZ: "UTC",
     };
     const worker = new Worker(BOOTSTRAP, {
-      workerData: { codeDir: fn.codeDir, handler: fn.config.handler },
+      workerData: { codeDir: fn.codeDir, handler: fn.config.handler, clock: this.options.clock },
       env,
       stdout: true,
       stderr: true,
@@ -384,9 +393,9 @@ export class LambdaService {
     void container.worker.terminate();
   }
 
-  private async retire(fn: FunctionState) {
-    const containers = [...fn.containers];
-    fn.containers.clear();
+  private async retire(fn: FunctionState, which: (container: Container) => boolean = () => true) {
+    const containers = [...fn.containers].filter(which);
+    for (const container of containers) fn.containers.delete(container);
     await Promise.all(containers.map((c) => c.worker.terminate()));
   }
 

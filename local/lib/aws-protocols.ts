@@ -114,6 +114,8 @@ const STANDARD_MESSAGES: Partial<Record<VerificationFailureCode, string>> = {
   UnknownAccessKey: "The security token included in the request is invalid.",
   MissingAuthenticationToken: "Request is missing Authentication Token",
 };
+/** S3 words a skewed request its own way (Amazon S3 API Reference, "Error responses"). */
+const S3_SKEW_MESSAGE = "The difference between the request time and the current time is too large.";
 
 /** The service's answer to a request whose signature did not verify. */
 export function authenticationError(protocol: AwsProtocol, failure: { code: VerificationFailureCode; message: string }): AwsServiceError {
@@ -131,11 +133,17 @@ export function authenticationError(protocol: AwsProtocol, failure: { code: Veri
               ? protocol.kind === "s3"
                 ? ["AccessDenied", 403]
                 : codes.badSignature
-              : codes.incomplete;
+              : failure.code === "RequestTimeTooSkewed"
+                ? protocol.kind === "s3"
+                  ? ["RequestTimeTooSkewed", 403]
+                  : codes.badSignature
+                : codes.incomplete;
   const message =
     protocol.kind === "s3" && failure.code === "UnknownAccessKey"
       ? "The AWS Access Key Id you provided does not exist in our records."
-      : (STANDARD_MESSAGES[failure.code] ?? failure.message);
+      : protocol.kind === "s3" && failure.code === "RequestTimeTooSkewed"
+        ? S3_SKEW_MESSAGE
+        : (STANDARD_MESSAGES[failure.code] ?? failure.message);
   return new AwsServiceError(code, message, status);
 }
 

@@ -44,6 +44,8 @@ export interface ServeOptions {
   /** The service's own answer to an error the handler threw (a bug, or a refusal it raised). */
   onError: (error: unknown, request: HttpRequest) => HttpResponse;
   log?: (line: string) => void;
+  /** The server's clock (epoch ms) for the `Date` header of its answers; the machine's when absent. */
+  now?: () => number;
 }
 
 export interface RunningHttpServer {
@@ -77,6 +79,7 @@ export async function respond(handler: HttpHandler, options: ServeOptions, incom
     if (!request) return void incoming.destroy(); // the connection broke while the body arrived
     response = answerError(options, error, request, log);
   }
+  if (options.now) outgoing.setHeader("date", new Date(options.now()).toUTCString());
   write(outgoing, incoming.method === "HEAD", response, (problem) => {
     log(`${options.name}: ${incoming.method} ${request?.rawPath}: the answer could not be sent as built (${problem}); sent 500 instead`);
     return answerError(options, new Error(problem), request!, log);

@@ -31,6 +31,8 @@ export type VerificationFailureCode =
   | "MissingAuthenticationToken"
   | "IncompleteSignature"
   | "InvalidSignature"
+  /** Signed (Authorization header) more than 15 minutes away from the server's clock. */
+  | "RequestTimeTooSkewed"
   | "SignatureExpired"
   | "UnknownAccessKey"
   | "ExpiredToken";
@@ -301,7 +303,7 @@ function checkTime(auth: Authorization, signedAt: Date, now: Date, maxSkewMs: nu
   }
   if (Math.abs(now.getTime() - signedAt.getTime()) > maxSkewMs) {
     throw new Refusal(
-      "SignatureExpired",
+      "RequestTimeTooSkewed",
       `Signature expired: signed at ${at}, now is ${now.toISOString()}; the difference must be under ${maxSkewMs / 60000} minutes (RequestTimeTooSkewed)`,
     );
   }

@@ -30,6 +30,8 @@ export class LogGroups {
     readonly region: string,
     readonly accountId: string,
     private readonly dir: string,
+    /** The local cloud's clock (epoch ms): log events' timestamps. */
+    private readonly now: () => number = Date.now,
     /** Called with every event written to any group (CloudWatch extracts EMF metrics from them). */
     private readonly onEvent?: (message: string) => void,
   ) {
@@ -42,7 +44,7 @@ export class LogGroups {
       arn: `arn:aws:logs:${this.region}:${this.accountId}:log-group:${name}`,
       retentionInDays,
       file: join(this.dir, `${name.replace(/^\//, "").replace(/[^A-Za-z0-9._-]+/g, "_")}.log`),
-      creationTime: Date.now(),
+      creationTime: this.now(),
     };
     this.groups.set(name, group);
     return group;
@@ -81,7 +83,7 @@ export class LogGroups {
           const lines = (partial + chunk.toString("utf8")).split("\n");
           partial = lines.pop() ?? "";
           for (const message of lines) {
-            events.push({ timestamp: Date.now(), message });
+            events.push({ timestamp: this.now(), message });
             this.onEvent?.(message);
           }
           if (events.length > KEPT_EVENTS) events.splice(0, events.length - KEPT_EVENTS);

@@ -70,7 +70,11 @@ export class OrganizationsState {
   private readonly organizations = new Map<string, Organization>();
   private readonly file?: string;
 
-  constructor(options: { dataDir?: string } = {}) {
+  private readonly now: () => number;
+
+  /** `now`: the local cloud's clock (epoch ms), for accounts' join times. */
+  constructor(options: { dataDir?: string; now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
     if (options.dataDir) {
       this.file = join(options.dataDir, "organizations", "organizations.json");
       if (existsSync(this.file)) for (const org of JSON.parse(readFileSync(this.file, "utf8")) as Organization[]) this.organizations.set(org.id, org);
@@ -289,7 +293,7 @@ export class OrganizationsState {
       parentId,
       status: "ACTIVE",
       joinedMethod: method,
-      joinedTimestamp: new Date().toISOString(),
+      joinedTimestamp: new Date(this.now()).toISOString(),
     };
     org.accounts.push(account);
     if (this.scpEnabled(org)) this.attach(org, FULL_AWS_ACCESS_ID, accountId);

@@ -1,6 +1,6 @@
 // Route 53 health checkers for the local cloud: every endpoint health check of Route53State is
 // polled as Route 53 polls it (type, Host header, path, search string, interval, failure
-// threshold), the interval shortened by the local cloud's `timeScale`. Route 53 runs checkers in
+// threshold), the interval on the local cloud's clock (scaled, or moved by hand). Route 53 runs checkers in
 // many places and calls an endpoint healthy when more than 18% of them do; here one checker decides.
 //
 // Rules followed (Route 53 Developer Guide, "How Amazon Route 53 determines whether a health check
@@ -14,17 +14,15 @@
 // - Host header: the FQDN for port 80 (HTTP*) or 443 (HTTPS*), otherwise `fqdn:port`.
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import type { Clock, Scheduled } from "../lib/clock";
 import type { HealthCheckConfig, Route53State } from "./state";
 
 export const SEARCH_WINDOW_BYTES = 5120;
 /**
- * Route 53's time limits, not scaled by `timeScale`: the endpoints answer no faster when the
- * local clock runs faster. In Route 53 4 + 2 + 2 s fit in the shortest interval; with a fast
- * clock a probe gets its scaled interval but never less than PROBE_FLOOR_MS, because a deep ping
- * through a cold Lambda takes a few hundred ms whatever the clock says.
+ * Route 53's time limits, on real time: the endpoints answer no faster when the local clock runs
+ * faster (local/lib/clock.ts: deadlines on real work stay real).
  */
 export const TIMEOUTS_MS = { connect: 4000, status: 2000, body: 2000 } as const;
-export const PROBE_FLOOR_MS = 2000;
 const HTTP_TYPES = new Set(["HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH"]);
 const USER_AGENT = "Amazon-Route53-Health-Check-Service (local cloud)";
 
@@ -36,8 +34,8 @@ export interface HealthCheckersOptions {
    * Undefined (or a throw) when the name does not resolve: the probe fails, as it would in AWS.
    */
   resolveTarget(fqdn: string, port: number, path: string): string | undefined;
-  /** The local clock runs this many times faster: a 30 s interval is 30/timeScale s. Default 1. */
-  timeScale?: number;
+  /** The local cloud's clock: request intervals run on it. */
+  clock: Clock;
   /** Observations kept per check for status(). Default 20. */
   historyLength?: number;
   /** Called when a check changes status (after `failureThreshold` disagreeing results). */
@@ -71,20 +69,19 @@ export interface HealthCheckStatus {
 
 interface Runner {
   status: HealthCheckStatus;
-  timer?: NodeJS.Timeout;
+  timer?: Scheduled;
+  /** The interval `timer` runs at (seconds). */
+  intervalSeconds?: number;
   abort?: AbortController;
   probing?: Promise<void>;
 }
 
 export class HealthCheckers {
   private readonly runners = new Map<string, Runner>();
-  private readonly timeScale: number;
   private readonly historyLength: number;
   private running = false;
 
   constructor(private readonly options: HealthCheckersOptions) {
-    this.timeScale = options.timeScale ?? 1;
-    if (!(this.timeScale > 0)) throw new RangeError(`timeScale must be a positive number, got ${options.timeScale}`);
     this.historyLength = options.historyLength ?? 20;
   }
 
@@ -102,14 +99,27 @@ export class HealthCheckers {
       }
     }
     for (const check of checks.values()) {
-      if (this.runners.has(check.id)) continue;
+      const existing = this.runners.get(check.id);
+      if (existing) {
+        if (existing.timer && existing.intervalSeconds !== check.requestInterval) this.schedule(existing, check.requestInterval);
+        continue;
+      }
       const polled = HTTP_TYPES.has(check.type);
       const runner: Runner = {
         status: { id: check.id, type: check.type, fqdn: check.fqdn, port: check.port, resourcePath: check.resourcePath, healthy: true, polled, disagreeing: 0, observations: [] },
       };
       this.runners.set(check.id, runner);
-      if (polled) this.poll(runner);
+      if (!polled) continue;
+      void this.poll(runner);
+      this.schedule(runner, check.requestInterval);
     }
+  }
+
+  /** A probe every interval of the local clock (on manual time, each one awaited before time moves on). */
+  private schedule(runner: Runner, intervalSeconds: number) {
+    runner.timer?.cancel();
+    runner.intervalSeconds = intervalSeconds;
+    runner.timer = this.options.clock.every(intervalSeconds * 1000, () => this.poll(runner));
   }
 
   /** Clears the timers and aborts the requests in flight; resolves when they have ended. */
@@ -137,23 +147,24 @@ export class HealthCheckers {
   }
 
   private halt(runner: Runner) {
-    clearTimeout(runner.timer);
+    runner.timer?.cancel();
     runner.abort?.abort();
   }
 
-  private poll(runner: Runner) {
+  /**
+   * One probe. On a fast scaled clock a probe can outlast its interval (its time limits are real):
+   * the next one then starts at the first tick after it ended.
+   */
+  private poll(runner: Runner): Promise<void> | undefined {
     const check = this.options.state.healthChecks.get(runner.status.id);
-    if (!this.running || !check) return;
-    const intervalMs = (check.requestInterval * 1000) / this.timeScale;
-    const started = Date.now();
+    if (!this.running || !check || runner.probing) return runner.probing;
     const abort = new AbortController();
     runner.abort = abort;
-    runner.probing = probe(check, this.options.resolveTarget, Math.min(sum(TIMEOUTS_MS), Math.max(intervalMs, PROBE_FLOOR_MS)), abort.signal).then((observation) => {
+    runner.probing = probe(check, this.options.resolveTarget, sum(TIMEOUTS_MS), abort.signal, this.options.clock).then((observation) => {
       runner.probing = undefined;
-      if (abort.signal.aborted) return;
-      this.record(runner, check, observation);
-      runner.timer = setTimeout(() => this.poll(runner), Math.max(0, started + intervalMs - Date.now()));
+      if (!abort.signal.aborted) this.record(runner, check, observation);
     });
+    return runner.probing;
   }
 
   private record(runner: Runner, check: HealthCheckConfig, observation: Observation) {
@@ -188,8 +199,9 @@ function probe(
   resolveTarget: HealthCheckersOptions["resolveTarget"],
   budgetMs: number,
   signal: AbortSignal,
+  clock: Clock,
 ): Promise<Observation> {
-  const observation = (ok: boolean, status: string): Observation => ({ checkedTime: new Date().toISOString(), ok, status });
+  const observation = (ok: boolean, status: string): Observation => ({ checkedTime: new Date(clock.now()).toISOString(), ok, status });
   let url: URL;
   try {
     const target = resolveTarget(check.fqdn, check.port, check.resourcePath);

@@ -87,7 +87,11 @@ export class S3State {
   private readonly objects = new Map<string, Map<string, S3Object>>();
   private readonly dir?: string;
 
-  constructor(options: { dataDir?: string } = {}) {
+  private readonly now: () => number;
+
+  /** `now`: the local cloud's clock (epoch ms), for creation and modification times. */
+  constructor(options: { dataDir?: string; now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
     if (options.dataDir) {
       this.dir = join(options.dataDir, "s3");
       this.load();
@@ -99,7 +103,7 @@ export class S3State {
     if (this.buckets.has(name)) {
       throw new S3Error("BucketAlreadyOwnedByYou", `Bucket ${name} already exists and is owned by you`, 409, { BucketName: name });
     }
-    const bucket: Bucket = { name, region, createdAt: new Date().toISOString(), encryption: { ...DEFAULT_ENCRYPTION } };
+    const bucket: Bucket = { name, region, createdAt: new Date(this.now()).toISOString(), encryption: { ...DEFAULT_ENCRYPTION } };
     this.buckets.set(name, bucket);
     this.objects.set(name, new Map());
     this.saveBuckets();
@@ -177,7 +181,7 @@ export class S3State {
       body: Buffer.from(body),
       size: body.length,
       etag: `"${createHash("md5").update(body).digest("hex")}"`,
-      lastModified: new Date().toISOString(),
+      lastModified: new Date(this.now()).toISOString(),
       contentType: input.contentType || "binary/octet-stream",
       cacheControl: input.cacheControl,
       metadata: { ...(input.metadata ?? {}) },

@@ -34,6 +34,8 @@ export interface SnsOptions {
   /** Invokes a Lambda subscription; resolves with an error message on failure. */
   invokeLambda: (functionArn: string, event: unknown) => Promise<string | undefined>;
   onDelivery?: (delivery: Delivery) => void;
+  /** The local cloud's clock (epoch ms); the machine's when absent. */
+  now?: () => number;
 }
 
 export class SnsState {
@@ -112,7 +114,7 @@ export class SnsState {
                 TopicArn: topicArn,
                 Subject: subject ?? null,
                 Message: message,
-                Timestamp: new Date().toISOString(),
+                Timestamp: this.timestamp(),
                 MessageAttributes: {},
               },
             },
@@ -120,7 +122,7 @@ export class SnsState {
         });
       }
       this.record({
-        deliveredAt: new Date().toISOString(),
+        deliveredAt: this.timestamp(),
         region: this.options.region,
         topicArn,
         messageId,
@@ -133,6 +135,10 @@ export class SnsState {
       });
     }
     return messageId;
+  }
+
+  private timestamp(): string {
+    return new Date((this.options.now ?? Date.now)()).toISOString();
   }
 
   private record(delivery: Delivery) {

@@ -17,7 +17,11 @@ interface StoredParameter {
 export class SsmState {
   private readonly parameters = new Map<string, StoredParameter>(); // by region + name
 
-  constructor(private readonly accountId: string) {}
+  constructor(
+    private readonly accountId: string,
+    /** The local cloud's clock (epoch ms): parameters' LastModifiedDate. */
+    private readonly now: () => number = Date.now,
+  ) {}
 
   putParameter(region: string, input: { name: string; type: string; value: string; overwrite?: boolean }): number {
     if (!/^\/?[\w.\-/]{1,2048}$/.test(input.name)) throw new AwsServiceError("ValidationException", `Parameter name "${input.name}" may use only letters, digits and . - _ /`);
@@ -28,7 +32,7 @@ export class SsmState {
     const existing = this.parameters.get(key);
     if (existing && !input.overwrite) throw new AwsServiceError("ParameterAlreadyExists", `The parameter ${input.name} already exists.`);
     const version = (existing?.version ?? 0) + 1;
-    this.parameters.set(key, { name: input.name, type: input.type as ParameterType, value: input.value, version, lastModified: new Date() });
+    this.parameters.set(key, { name: input.name, type: input.type as ParameterType, value: input.value, version, lastModified: new Date(this.now()) });
     return version;
   }
 

@@ -5,7 +5,8 @@ import { AWS_RELYING_PARTY, startIdp, type RunningIdp } from "./idp/server";
 import { LOCAL_IDP_ENTITY_ID } from "./idp/metadata";
 import type { AccountServices } from "../cloud/accounts";
 
-export async function startIdentityProvider(accounts: AccountServices[], port: number, log: (line: string) => void): Promise<RunningIdp | undefined> {
+/** `now`: the local cloud's clock (epoch ms), which the IdP's assertions are dated on, as AD FS's clock agrees with AWS's. */
+export async function startIdentityProvider(accounts: AccountServices[], port: number, log: (line: string) => void, now: () => number): Promise<RunningIdp | undefined> {
   for (const account of accounts) {
     for (const provider of account.sts.samlProviders()) {
       if (provider.entityId !== LOCAL_IDP_ENTITY_ID) {
@@ -20,6 +21,7 @@ export async function startIdentityProvider(accounts: AccountServices[], port: n
         // The audience is the relying party identifier, as AD FS writes it.
         relyingParties: [{ identifier: AWS_RELYING_PARTY, acsUrl }],
         aws: { accountId: account.accountId, samlProviderName: provider.name },
+        now: () => new Date(now()),
       });
       log(`idp: ${idp.signOnUrl()} signs in to ${acsUrl} for ${provider.arn}`);
       return idp;

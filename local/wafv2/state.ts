@@ -13,7 +13,7 @@
 // The managed rule group AWSManagedRulesCommonRuleSet runs the rules AWS documents exactly
 // ("Core rule set (CRS) managed rule group": NoUserAgent_HEADER and the SizeRestrictions_* rules);
 // the others match patterns AWS does not publish, and the deploy names them as not run.
-import type { ClockLike } from "../lib/clock-like";
+import type { Clock } from "../lib/clock";
 
 export type Action = "ALLOW" | "BLOCK" | "COUNT";
 
@@ -149,7 +149,7 @@ export class WafState {
   constructor(
     readonly region: string,
     readonly accountId: string,
-    private readonly clock: ClockLike,
+    private readonly clock: Pick<Clock, "now">,
   ) {}
 
   putWebAcl(acl: WebAcl): void {

@@ -231,6 +231,13 @@ export function integerOption(name: string, text: string, rule: { min?: number; 
   return numberOption(name, text, { ...rule, integer: true });
 }
 
+/** An ISO 8601 instant, e.g. `--clock-start 2026-01-01T00:00:00Z`. */
+export function instantOption(name: string, text: string): Date {
+  const at = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(at.getTime())) throw new UsageError(`--${name} takes an ISO 8601 instant such as 2026-01-01T00:00:00Z, got "${text}"`);
+  return at;
+}
+
 /** A comma-separated list of whole numbers, e.g. `--per-window 50,100,200`. */
 export function integerListOption(name: string, text: string, rule: { min?: number } = {}): number[] {
   return text.split(",").map((part) => {

@@ -30,6 +30,8 @@ export interface OidcIssuerOptions {
   clientsFile?: string | URL;
   /** Lifetime of issued access tokens, seconds (default 3600). */
   tokenLifetimeSeconds?: number;
+  /** The clock tokens are issued on (epoch ms): the local cloud's, as an IdP's clock agrees with AWS's. Default: the machine's. */
+  now?: () => number;
 }
 
 export interface TokenRequest {
@@ -72,7 +74,7 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
   const jwksUrl = `${LOCAL_OIDC_KEYS_ORIGIN}${JWKS_PATH}`;
 
   const issueToken = async (request: TokenRequest) => {
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor((options.now ?? Date.now)() / 1000);
     const expiresIn = request.lifetimeSeconds ?? lifetime;
     return new SignJWT({ scope: request.scopes.join(" "), client_id: request.clientId })
       .setProtectedHeader({ alg: ALGORITHM, kid, typ: "at+jwt" })
