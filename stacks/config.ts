@@ -5,6 +5,8 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject } from "ajv";
 import { readIdpMetadata } from "../modules/saml-federation/metadata";
+import { REFUSAL_REASONS } from "../lambdas/lib/saml/refusal";
+import type { Thresholds } from "../modules/monitoring";
 
 export interface Environment {
   accountId: string;
@@ -13,12 +15,35 @@ export interface Environment {
   hostedZone: { id: string; name: string };
   alerts: { email: string[]; sms: string[] };
   features: { legacyKinesisAnalytics: boolean };
-  api: { throttleRateLimit: number; throttleBurstLimit: number };
+  api: ApiSettings;
+  waf: WafSettings;
   logRetentionDays: number;
+  lambda: { applicationLogLevel: "TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR" | "FATAL"; systemLogLevel: "DEBUG" | "INFO" | "WARN" };
+  monitoring: MonitoringSettings;
   saml: SamlSettings;
   mars: MarsSettings;
   commentsAuth: { issuer: string; jwksUrl: string; audience: string };
 }
+
+export interface ApiSettings {
+  /** The stage default, applied to each method. */
+  throttleRateLimit: number;
+  throttleBurstLimit: number;
+  /** By method path (`comments/POST`): limits that replace the stage default for that method. */
+  methodThrottles: Record<string, { rateLimit: number; burstLimit: number }>;
+  canary: { enabled: boolean; percentTraffic: number; stageVariableOverrides: Record<string, string> };
+}
+
+/** The stage's web ACL (modules/waf). */
+export interface WafSettings {
+  /** Requests per client IP within the evaluation window. */
+  rateLimit: number;
+  evaluationWindowSeconds: 60 | 120 | 300 | 600;
+  managedCommonRuleSet: boolean;
+}
+
+/** Alarm thresholds of each region: the monitoring module's, with the per-reason SAML thresholds as a map. */
+export type MonitoringSettings = Omit<Thresholds, "saml"> & { saml: { refusals: number; refusalsByReason: Record<string, number> } };
 
 /** The Mars weather display backend (modules/mars-display). */
 export interface MarsSettings {
@@ -141,6 +166,15 @@ function crossFieldProblems(config: PlatformConfig): string[] {
     }
     if (!config.regions.includes(env.saml.authorityRegion)) {
       problems.push(`environments.${name}.saml.authorityRegion: "${env.saml.authorityRegion}" is not one of regions ${JSON.stringify(config.regions)} (rule: authorityInRegions)`);
+    }
+    const { datapointsToAlarm, evaluationPeriods, saml } = env.monitoring;
+    if (datapointsToAlarm > evaluationPeriods) {
+      problems.push(`environments.${name}.monitoring.datapointsToAlarm: ${datapointsToAlarm} is more than evaluationPeriods ${evaluationPeriods} (rule: datapointsWithinPeriods)`);
+    }
+    for (const reason of Object.keys(saml.refusalsByReason)) {
+      if (!(REFUSAL_REASONS as readonly string[]).includes(reason)) {
+        problems.push(`environments.${name}.monitoring.saml.refusalsByReason.${reason}: not a reason ProcessSAML refuses a login for (${REFUSAL_REASONS.join(", ")}) (rule: knownRefusalReason)`);
+      }
     }
     if (env.domainName !== env.hostedZone.name && !env.domainName.endsWith(`.${env.hostedZone.name}`)) {
       problems.push(`environments.${name}.domainName: "${env.domainName}" is not inside hostedZone.name "${env.hostedZone.name}" (rule: domainInZone)`);

@@ -5,6 +5,8 @@ export const REGIONAL_OUTPUTS = {
   invokeUrl: "api_invoke_url",
   regionalDomainName: "api_regional_domain_name",
   regionalZoneId: "api_regional_zone_id",
+  /** The region's alerts topic: the health check alarms in us-east-1 notify us-east-1's. */
+  alertsTopicArn: "alerts_topic_arn",
 } as const;
 
 export type RegionalOutputName = keyof typeof REGIONAL_OUTPUTS;

@@ -2,15 +2,19 @@
 // the region (and whether it is the primary, which owns global resources) differs.
 import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
+import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { ApiModels } from "../modules/api-models";
 import { Clickstream } from "../modules/clickstream";
 import { ErrorDemo } from "../modules/errors";
 import { CommentsApi } from "../modules/comments-api";
-import { Health } from "../modules/health";
+import { Health, type HealthDependencies } from "../modules/health";
 import { MarsDisplay } from "../modules/mars-display";
+import { Monitoring } from "../modules/monitoring";
+import { NodejsFunction, setLambdaDefaults } from "../modules/nodejs-function";
 import { Orders } from "../modules/orders";
 import { RestApi } from "../modules/rest-api";
 import { SamlFederation } from "../modules/saml-federation";
+import { Waf } from "../modules/waf";
 import type { PlatformConfig } from "./config";
 import { REGIONAL_OUTPUTS, regionalStackName } from "./outputs";
 import { PlatformStack, type DeployTarget } from "./platform-stack";
@@ -31,6 +35,11 @@ export class RegionalPlatform extends PlatformStack {
     this.isPrimary = region === config.primaryRegion;
     const env = this.environment;
     const logRetentionDays = env.number("logRetentionDays");
+    setLambdaDefaults(this, {
+      applicationLogLevel: env.string("lambda", "applicationLogLevel"),
+      systemLogLevel: env.string("lambda", "systemLogLevel"),
+      metricsNamespace: config.project,
+    });
 
     this.api = new RestApi(this, "api", {
       name: `${config.project}-api`,
@@ -39,6 +48,12 @@ export class RegionalPlatform extends PlatformStack {
       project: config.project,
       logRetentionDays,
       throttle: { rateLimit: env.number("api", "throttleRateLimit"), burstLimit: env.number("api", "throttleBurstLimit") },
+      methodThrottles: env.map("api", "methodThrottles"),
+      canary: {
+        enabled: env.boolean("api", "canary", "enabled"),
+        percentTraffic: env.number("api", "canary", "percentTraffic"),
+        stageVariableOverrides: env.map("api", "canary", "stageVariableOverrides"),
+      },
       customDomain: { domainName: env.string("domainName"), hostedZoneId: env.string("hostedZone", "id") },
     });
 
@@ -99,16 +114,11 @@ export class RegionalPlatform extends PlatformStack {
       description: "Sends the clickstream post's traffic to this region: run it from the repository",
     }).overrideLogicalId("ExecutionCommand");
 
-    new Health(this, "health", {
-      api: this.api,
-      project: config.project,
-      region,
-      logRetentionDays,
-      dependencies: {
-        tables: [...saml.tables, comments.table, ...clickstream.dependencies.tables],
-        streams: clickstream.dependencies.streams,
-      },
-    });
+    const dependencies: HealthDependencies = {
+      tables: [...saml.tables, comments.table, ...clickstream.dependencies.tables],
+      streams: clickstream.dependencies.streams,
+    };
+    new Health(this, "health", { api: this.api, project: config.project, region, logRetentionDays, dependencies });
 
     const mars = new MarsDisplay(this, "mars-display", {
       api: this.api,
@@ -132,17 +142,86 @@ export class RegionalPlatform extends PlatformStack {
     new TerraformOutput(this, "MarsApiUrl", { value: mars.url, description: "GET /mars of this region (firmware secrets.py mars_api_url)" }).overrideLogicalId("MarsApiUrl");
     new TerraformOutput(this, "MarsApiKey", { value: mars.apiKeyValue, sensitive: true, description: "API key of the Mars displays (secrets.py mars_api_key)" }).overrideLogicalId("MarsApiKey");
 
+    checkMethodThrottles(config, this.api);
+    const waf = new Waf(this, "waf", {
+      name: `${config.project}-api`,
+      stageArn: this.api.stage.arn,
+      rateLimit: env.number("waf", "rateLimit"),
+      evaluationWindowSeconds: env.number("waf", "evaluationWindowSeconds"),
+      managedCommonRuleSet: env.boolean("waf", "managedCommonRuleSet"),
+      logRetentionDays,
+    });
+
+    // Every function of the region, found in the construct tree, so that none goes unwatched.
+    const functions = this.node.findAll().filter((c): c is NodejsFunction => c instanceof NodejsFunction);
+    const consumed = new Set(
+      this.node
+        .findAll()
+        .filter((c): c is LambdaEventSourceMapping => c instanceof LambdaEventSourceMapping)
+        // The mapping names the function by the same token its NodejsFunction exposes.
+        .map((mapping) => mapping.functionNameInput),
+    );
+    const monitoring = new Monitoring(this, "monitoring", {
+      project: config.project,
+      region,
+      api: { name: this.api.name, stageName: this.api.stage.stageName },
+      alerts: { email: env.list("alerts", "email"), sms: env.list("alerts", "sms") },
+      thresholds: {
+        periodSeconds: env.number("monitoring", "periodSeconds"),
+        evaluationPeriods: env.number("monitoring", "evaluationPeriods"),
+        datapointsToAlarm: env.number("monitoring", "datapointsToAlarm"),
+        api: {
+          serverErrorRate: env.number("monitoring", "api", "serverErrorRate"),
+          clientErrorRate: env.number("monitoring", "api", "clientErrorRate"),
+          p99LatencyMs: env.number("monitoring", "api", "p99LatencyMs"),
+        },
+        lambda: {
+          errors: env.number("monitoring", "lambda", "errors"),
+          throttles: env.number("monitoring", "lambda", "throttles"),
+          durationOfTimeout: env.number("monitoring", "lambda", "durationOfTimeout"),
+          iteratorAgeMs: env.number("monitoring", "lambda", "iteratorAgeMs"),
+        },
+        dynamodb: {
+          throttledRequests: env.number("monitoring", "dynamodb", "throttledRequests"),
+          systemErrors: env.number("monitoring", "dynamodb", "systemErrors"),
+        },
+        kinesis: { writeThrottles: env.number("monitoring", "kinesis", "writeThrottles") },
+        saml: { refusals: env.number("monitoring", "saml", "refusals"), refusalsByReason: env.map("monitoring", "saml", "refusalsByReason") },
+        anomalies: { published: env.number("monitoring", "anomalies", "published") },
+      },
+      functions,
+      streamConsumers: functions.filter((fn) => consumed.has(fn.arn) || consumed.has(fn.functionName)),
+      tables: dependencies.tables,
+      streams: dependencies.streams,
+      platformMetrics: { namespace: config.project, samlService: saml.processSaml.serviceName, anomalyService: clickstream.anomalyFunction.serviceName },
+      webAclName: waf.name,
+    });
+
     const outputs: Record<keyof typeof REGIONAL_OUTPUTS, string> = {
       apiId: this.api.id,
       executeApiHost: this.api.executeApiHost,
       invokeUrl: this.api.invokeUrl,
       regionalDomainName: this.api.regionalDomainName,
       regionalZoneId: this.api.regionalZoneId,
+      alertsTopicArn: monitoring.topic.arn,
     };
     for (const [key, value] of Object.entries(outputs)) {
       new TerraformOutput(this, REGIONAL_OUTPUTS[key as keyof typeof REGIONAL_OUTPUTS], { value }).overrideLogicalId(
         REGIONAL_OUTPUTS[key as keyof typeof REGIONAL_OUTPUTS],
       );
+    }
+  }
+}
+
+/** Every method path a per-method throttle names must be a method of the API, in every environment. */
+function checkMethodThrottles(config: PlatformConfig, api: RestApi): void {
+  for (const [name, env] of Object.entries(config.environments)) {
+    for (const methodPath of Object.keys(env.api.methodThrottles)) {
+      if (!api.methodPaths.includes(methodPath)) {
+        throw new Error(
+          `config: environments.${name}.api.methodThrottles names ${methodPath}, which is not a method of the API (methods: ${[...api.methodPaths].sort().join(", ")})`,
+        );
+      }
     }
   }
 }

@@ -4,7 +4,7 @@
 // that names it, before the provider or any resource is evaluated.
 import { Construct } from "constructs";
 import { TerraformLocal, TerraformVariable, Token, propertyAccess, ref, type IResolvable } from "cdktf";
-import type { Environment } from "./config";
+import type { Environment, MonitoringSettings as Monitoring } from "./config";
 
 type EnvironmentPath =
   | [keyof Environment]
@@ -12,6 +12,16 @@ type EnvironmentPath =
   | ["alerts", keyof Environment["alerts"]]
   | ["features", keyof Environment["features"]]
   | ["api", keyof Environment["api"]]
+  | ["api", "canary", keyof Environment["api"]["canary"]]
+  | ["waf", keyof Environment["waf"]]
+  | ["lambda", keyof Environment["lambda"]]
+  | ["monitoring", "periodSeconds" | "evaluationPeriods" | "datapointsToAlarm"]
+  | ["monitoring", "api", keyof Monitoring["api"]]
+  | ["monitoring", "lambda", keyof Monitoring["lambda"]]
+  | ["monitoring", "dynamodb", keyof Monitoring["dynamodb"]]
+  | ["monitoring", "kinesis", keyof Monitoring["kinesis"]]
+  | ["monitoring", "saml", keyof Monitoring["saml"]]
+  | ["monitoring", "anomalies", keyof Monitoring["anomalies"]]
   | ["saml", Exclude<keyof Environment["saml"], "sessionDurationSeconds">]
   | ["saml", "sessionDurationSeconds", keyof Environment["saml"]["sessionDurationSeconds"]]
   | ["commentsAuth", keyof Environment["commentsAuth"]]
@@ -73,6 +83,11 @@ export class WorkspaceEnvironment extends Construct {
 
   /** A switch such as features.legacyKinesisAnalytics, for Fn.conditional. */
   boolean(...path: EnvironmentPath): IResolvable {
+    return this.access(path);
+  }
+
+  /** A map such as api.methodThrottles, for TerraformIterator.fromMap. */
+  map(...path: EnvironmentPath): IResolvable {
     return this.access(path);
   }
 

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { ApiGatewayDependencies, GatewayClock } from "../local/apigateway/dependencies";
 import { StageEndpoint, UsagePlanEnforcer, type ApiRequest } from "../local/apigateway/pipeline";
+import { MethodThrottles } from "../local/apigateway/throttle";
 import { ApiGatewayState } from "../local/apigateway/state";
 import type { InvokeResult } from "../local/lambda/service";
 
@@ -65,8 +66,12 @@ function slowStage() {
       return new Promise<InvokeResult>((resolve) => (answer = resolve));
     },
     writeAccessLog: () => {},
+    publishMetric: () => {},
+    firewall: () => undefined,
   };
-  const endpoint = new StageEndpoint(state, api, api.stages.get("prod")!, api.deployments.get("dep1")!, deps as ApiGatewayDependencies, new UsagePlanEnforcer(state));
+  const stage = api.stages.get("prod")!;
+  const route = { throttles: new MethodThrottles(stage.methodSettings, () => clock.now()), canary: false };
+  const endpoint = new StageEndpoint(state, api, stage, api.deployments.get("dep1")!, deps as ApiGatewayDependencies, new UsagePlanEnforcer(state), route);
   const request: ApiRequest = {
     httpMethod: "GET",
     path: "/slow",

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { startDynalite, type RunningEmulator } from "../local/dynamodb/dynalite";
 import { startKinesalite } from "../local/kinesis/kinesalite";
+import { captureStdout } from "./helpers/stdout-lines";
 import { anomalyAlert } from "../lambdas/clickstream-anomaly/message";
 import { StateStore } from "../lambdas/clickstream-sql-runtime/state-store";
 import application from "../sql/clickstream.application.json";
@@ -187,10 +188,10 @@ describe("clickstream-sql-runtime", () => {
     const second = await coldStart(); // another container
     const shardA = windowBeacons(0, 10, 0).map((r) => ({ ...r, shard: "shardId-000000000000" }));
     const shardB = windowBeacons(0, 10, 5).map((r) => ({ ...r, shard: "shardId-000000000001" }));
-    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    const log = captureStdout();
     const results = await Promise.all([first(kinesisEvent(shardA)), second(kinesisEvent(shardB)), first(scheduledEvent(T0 + 5_000))]);
-    const conflicts = log.mock.calls.filter(([line]) => JSON.parse(line as string).code === "STATE_CONFLICT");
-    log.mockRestore();
+    const conflicts = log.json().filter((line) => line.code === "STATE_CONFLICT");
+    log.restore();
     expect(results.map((r) => r.inserted)).toEqual([10, 15, 0]);
     // All three read the same version, so two of them lost the conditional write and redid their work.
     expect(conflicts.length).toBeGreaterThanOrEqual(2);
@@ -204,7 +205,7 @@ describe("clickstream-sql-runtime", () => {
 
   it("rejects records the input schema cannot read, logs why, and keeps the rest", async () => {
     const handler = await coldStart();
-    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    const log = captureStdout();
     const event = kinesisEvent([
       { data: beacon("Impression"), arrivalMs: T0 },
       { data: "not json", arrivalMs: T0 + 1 },
@@ -215,8 +216,8 @@ describe("clickstream-sql-runtime", () => {
     ]);
     event.Records.push(kinesisEvent([{ data: "%%%not-base64", arrivalMs: T0 + 6 }], true).Records[0]);
     const summary = await handler(event);
-    const lines = log.mock.calls.map(([line]) => JSON.parse(line as string));
-    log.mockRestore();
+    const lines = log.json();
+    log.restore();
     expect(summary).toMatchObject({ records: 7, inserted: 2, rejected: 5 });
     const reasons = lines.filter((l) => l.code === "INPUT_REJECTED").map((l) => l.reason);
     expect(reasons).toEqual([
@@ -264,9 +265,9 @@ describe("clickstream-anomaly", () => {
     Object.assign(process.env, { TOPIC_ARN: "arn:aws:sns:us-east-1:111111111111:ClickStreamEvent", AWS_ENDPOINT_URL_SNS: "http://127.0.0.1:9" });
     vi.resetModules();
     const { handler } = await import("../lambdas/clickstream-anomaly/index");
-    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    const log = captureStdout();
     await expect(handler(kinesisEvent([{ data: "9.5,0.8\n", arrivalMs: T0 }]))).resolves.toEqual({ published: 0, skipped: 1 });
-    log.mockRestore();
+    log.restore();
     await expect(handler(kinesisEvent([{ data: "50.0,3.1\n", arrivalMs: T0 }]))).rejects.toThrow();
     await expect(handler({ Records: [{ eventSource: "aws:sqs" }] })).rejects.toMatchObject({ code: "UNKNOWN_EVENT" });
   });

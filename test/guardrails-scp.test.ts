@@ -44,6 +44,8 @@ const DEPLOY_ACTIONS: Array<[typePrefix: string, action: string]> = [
   ["aws_acm_", "acm:RequestCertificate"],
   ["aws_cloudwatch_log_", "logs:CreateLogGroup"],
   ["aws_cloudwatch_event_", "events:PutRule"],
+  ["aws_cloudwatch_metric_alarm", "cloudwatch:PutMetricAlarm"],
+  ["aws_cloudwatch_dashboard", "cloudwatch:PutDashboard"],
   ["aws_dynamodb_", "dynamodb:CreateTable"],
   ["aws_iam_", "iam:CreateRole"],
   ["aws_kinesis_analytics_", "kinesisanalytics:CreateApplication"],
@@ -54,8 +56,11 @@ const DEPLOY_ACTIONS: Array<[typePrefix: string, action: string]> = [
   ["aws_s3_", "s3:CreateBucket"],
   ["aws_sns_", "sns:CreateTopic"],
   ["aws_ssm_", "ssm:PutParameter"],
+  ["aws_wafv2_", "wafv2:CreateWebACL"],
   ["terraform_remote_state", "s3:GetObject"],
 ];
+/** Terraform's own resource types, which call no AWS API. */
+const TERRAFORM_TYPES = ["terraform_data"];
 /** The provider itself: who am I, roles handed to services, default tags. */
 const PROVIDER_ACTIONS = ["sts:GetCallerIdentity", "sts:AssumeRole", "iam:PassRole", "tag:TagResources"];
 
@@ -64,7 +69,7 @@ function platformActions(synth: Synthesized): Map<string, string> {
   const needed = new Map<string, string>(PROVIDER_ACTIONS.map((a) => [a, "provider"]));
   for (const stack of synth.stacks.filter((s) => s.name !== ORG_GUARDRAILS_STACK)) {
     const types = [...Object.keys(stack.json.resource ?? {}), ...Object.keys(stack.json.data ?? {})];
-    for (const type of types) {
+    for (const type of types.filter((t) => !TERRAFORM_TYPES.includes(t))) {
       const deploy = DEPLOY_ACTIONS.find(([prefix]) => type.startsWith(prefix));
       if (!deploy) throw new Error(`${stack.name}: resource type ${type} has no deploy action in DEPLOY_ACTIONS; add it`);
       needed.set(deploy[1], `${stack.name} ${type}`);

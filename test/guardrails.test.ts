@@ -15,6 +15,7 @@ const meta = (path: string) => ({ "//": { metadata: { path: `fixture/${path}` } 
 const goodTable = { ...meta("table"), server_side_encryption: { enabled: true }, point_in_time_recovery: { enabled: true } };
 const allBlocked = { block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true };
 const stage = { ...meta("stage"), xray_tracing_enabled: true, access_log_settings: { destination_arn: "arn", format: "{}" } };
+const alarm = (namespace: string, metric_name: string, dimensions: Record<string, string>, alarm_actions = ["${aws_sns_topic.alerts.arn}"]) => ({ ...meta("alarm"), namespace, metric_name, dimensions, alarm_actions });
 const role = (policy: string) => ({ aws_iam_role_policy: { bad: { ...meta("role-policy"), policy } } });
 
 /** One fixture per rule: [rule id, resources, the address the finding must name]. */
@@ -55,6 +56,29 @@ const FIXTURES: Array<[string, TerraformJson["resource"], string]> = [
     },
     "aws_api_gateway_integration.i",
   ],
+  // A stage, a function and a table each watched by an alarm without actions, or by an alarm of
+  // another resource, or associated with nothing: the rule names them.
+  ["stage-web-acl", { aws_api_gateway_stage: { s: stage }, aws_wafv2_web_acl_association: { a: { ...meta("waf"), resource_arn: "${aws_api_gateway_stage.other.arn}" } } }, "aws_api_gateway_stage.s"],
+  [
+    "stage-5xx-alarm",
+    { aws_api_gateway_stage: { s: { ...stage, stage_name: "prod" } }, aws_cloudwatch_metric_alarm: { a: alarm("AWS/ApiGateway", "5XXError", { Stage: "${aws_api_gateway_stage.s.stage_name}" }, []) } },
+    "aws_api_gateway_stage.s",
+  ],
+  [
+    "lambda-errors-alarm",
+    { aws_lambda_function: { f: { ...meta("fn"), function_name: "f", tracing_config: { mode: "Active" } } }, aws_cloudwatch_metric_alarm: { a: alarm("AWS/Lambda", "Throttles", { FunctionName: "f" }) } },
+    "aws_lambda_function.f",
+  ],
+  [
+    "table-throttle-alarm",
+    {
+      aws_dynamodb_table: { t: { ...goodTable, name: "T" } },
+      aws_cloudwatch_metric_alarm: {
+        a: { ...meta("alarm"), alarm_actions: ["${aws_sns_topic.alerts.arn}"], metric_query: [{ id: "m", metric: { namespace: "AWS/DynamoDB", metric_name: "ReadThrottleEvents", dimensions: { TableName: "Other" } } }] },
+      },
+    },
+    "aws_dynamodb_table.t",
+  ],
   ["scp-size", { aws_organizations_policy: { p: { ...meta("scp"), type: "SERVICE_CONTROL_POLICY", content: "x".repeat(SCP_MAX_CHARACTERS + 1) } } }, "aws_organizations_policy.p"],
   [
     "scp-per-target",
@@ -81,9 +105,25 @@ describe("guardrails on the platform", () => {
 
 describe("each rule fires on a fixture with one violation", () => {
   it.each(FIXTURES)("%s on %s", (rule, resource, address) => {
-    const report = checkStacks([{ name: "fixture", json: { resource } }]);
-    expect(report.findings).toHaveLength(1);
-    expect(report.findings[0]).toMatchObject({ stack: "fixture", rule, address, fix: RULES.find((r) => r.id === rule)!.fix });
+    // A fixture is about its rule: the stage of the tracing fixture has no web ACL either, and so on.
+    const findings = checkStacks([{ name: "fixture", json: { resource } }]).findings.filter((f) => f.rule === rule);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ stack: "fixture", rule, address, fix: RULES.find((r) => r.id === rule)!.fix });
+  });
+
+  it("passes a stage, a function and a table that their alarms and web ACL watch", () => {
+    const resource: TerraformJson["resource"] = {
+      aws_api_gateway_stage: { s: { ...stage, stage_name: "prod" } },
+      aws_wafv2_web_acl_association: { w: { ...meta("waf"), resource_arn: "${aws_api_gateway_stage.s.arn}" } },
+      aws_lambda_function: { f: { ...meta("fn"), function_name: "f", tracing_config: { mode: "Active" } } },
+      aws_dynamodb_table: { t: { ...goodTable, name: "T" } },
+      aws_cloudwatch_metric_alarm: {
+        stage: alarm("AWS/ApiGateway", "5XXError", { ApiName: "api", Stage: "${aws_api_gateway_stage.s.stage_name}" }),
+        fn: alarm("AWS/Lambda", "Errors", { FunctionName: "${aws_lambda_function.f.function_name}" }),
+        table: { ...meta("alarm"), alarm_actions: ["x"], metric_query: [{ id: "m", metric: { namespace: "AWS/DynamoDB", metric_name: "WriteThrottleEvents", dimensions: { TableName: "T" } } }, { id: "e", expression: "SUM(METRICS())" }] },
+      },
+    };
+    expect(checkStacks([{ name: "fixture", json: { resource } }]).findings).toEqual([]);
   });
 
   it("covers every rule", () => {
@@ -101,7 +141,7 @@ describe("each rule fires on a fixture with one violation", () => {
         aws_api_gateway_usage_plan_key: Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, { usage_plan_id: "${aws_api_gateway_usage_plan.p.id}" }])),
       },
     });
-    const findings = (json: TerraformJson) => checkStacks([{ name: "s", json }]).findings.map((f) => f.message);
+    const findings = (json: TerraformJson) => checkStacks([{ name: "s", json }]).findings.filter((f) => f.rule === "burst-within-concurrency").map((f) => f.message);
     expect(findings(stack("${local.environment.mars.reserved}", 1))).toEqual([
       "GET / admits a burst of 5 (usage plan displays, workspace prod) but fetch has reserved concurrency 4: the excess is throttled by Lambda and answered 500",
     ]);
@@ -113,7 +153,8 @@ describe("each rule fires on a fixture with one violation", () => {
   it("passes an authorizer whose TTL is within the token lifetime, and one that does not cache", () => {
     const fn = { aws_lambda_function: { fn: { tracing_config: { mode: "Active" }, environment: { variables: { [TOKEN_LIFETIME_ENV]: "30" } } } } };
     const authorizer = (ttl: number) => ({ ...fn, aws_api_gateway_authorizer: { a: { authorizer_uri: "${aws_lambda_function.fn.invoke_arn}", authorizer_result_ttl_in_seconds: ttl } } });
-    expect(checkStacks([{ name: "ok", json: { resource: authorizer(30) } }]).findings).toEqual([]);
-    expect(checkStacks([{ name: "ok", json: { resource: authorizer(0) } }]).findings).toEqual([]);
+    const findings = (ttl: number) => checkStacks([{ name: "ok", json: { resource: authorizer(ttl) } }]).findings.filter((f) => f.rule === "authorizer-ttl");
+    expect(findings(30)).toEqual([]);
+    expect(findings(0)).toEqual([]);
   });
 });

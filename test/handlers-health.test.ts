@@ -32,7 +32,7 @@ describe("hello", () => {
 describe("healthcheck deep ping", () => {
   let dynamodb: RunningEmulator;
   let kinesis: RunningEmulator;
-  let handler: () => Promise<{ statusCode: number; body: string }>;
+  let handler: (event?: unknown) => Promise<{ statusCode: number; body: string }>;
 
   beforeAll(async () => {
     dynamodb = await startDynalite();

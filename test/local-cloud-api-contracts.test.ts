@@ -11,6 +11,7 @@ import { LocalCloud } from "../local/cloud";
 import { JWKS_PATH, LOCAL_OIDC_ISSUER, LOCAL_OIDC_KEYS_ORIGIN } from "../local/standins/idp/oidc";
 import { COMMENTS_TABLE, WRITE_SCOPE } from "../modules/comments-api";
 import { ORDERS_CREATED, ORDERS_LIST } from "../modules/orders";
+import { loadConfig } from "../stacks/config";
 import { ROUTES } from "../schemas/routes";
 import { synth } from "../scripts/lib/synth";
 import { invalidBodies, schemaValidator } from "./helpers/invalid-bodies";
@@ -52,14 +53,18 @@ async function accessLogLine(response: Response): Promise<Record<string, string>
 }
 
 /**
- * Sends requests no faster than the dev stage's throttle (100 requests/s) allows, so that every
- * one is validated rather than throttled; counts the statuses.
+ * Sends requests to `route` no faster than the dev stage's throttle for its method allows (its own
+ * limit, else the stage default), so that every one is validated rather than throttled; counts the
+ * statuses.
  */
-async function paced(requests: (() => Promise<{ status: number }>)[]): Promise<Map<number, number>> {
+async function paced(route: { httpMethod: string; path: string }, requests: (() => Promise<{ status: number }>)[]): Promise<Map<number, number>> {
+  const { api } = loadConfig().environments.dev;
+  const rate = api.methodThrottles[`${route.path.slice(1)}/${route.httpMethod}`]?.rateLimit ?? api.throttleRateLimit;
+  const intervalMs = 1000 / rate + 2;
   const statuses = new Map<number, number>();
   const started = performance.now();
   for (const [i, request] of requests.entries()) {
-    const wait = started + i * 12 - performance.now();
+    const wait = started + i * intervalMs - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const { status } = await request();
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
@@ -129,7 +134,7 @@ describe("orders (request validation, seed responses verbatim)", () => {
   it("500 generated invalid bodies and content types for POST /orders: all 400 or 415, never 5xx", async () => {
     const bodies = invalidBodies("CreateOrders", [SEED_ORDER], 500, 6);
     const types = ["application/json", "application/json", "application/json", "text/plain", "application/octet-stream"];
-    const statuses = await paced(bodies.map((body, i) => () => call(ROUTES.createOrders, { headers: { "content-type": types[i % types.length] }, body })));
+    const statuses = await paced(ROUTES.createOrders, bodies.map((body, i) => () => call(ROUTES.createOrders, { headers: { "content-type": types[i % types.length] }, body })));
     expect([...statuses.keys()].every((s) => s === 400 || s === 415), JSON.stringify([...statuses])).toBe(true);
     expect(statuses.get(400)).toBeGreaterThan(250);
   }, 60_000);
@@ -217,7 +222,7 @@ describe("comments (DynamoDB proxy, third-party JWT authorizer)", () => {
     const before = await commentCount();
     const bodies = invalidBodies("Comment", SEED_COMMENT, 500, 7);
     const types = ["application/json", "application/json", "application/json", "text/plain", "application/x-www-form-urlencoded"];
-    const statuses = await paced(bodies.map((body, i) => () => post(body, { "content-type": types[i % types.length], authorization: `Bearer ${token}` })));
+    const statuses = await paced(ROUTES.postComment, bodies.map((body, i) => () => post(body, { "content-type": types[i % types.length], authorization: `Bearer ${token}` })));
     expect([...statuses.keys()].every((s) => s === 400 || s === 415), JSON.stringify([...statuses])).toBe(true);
     expect(statuses.get(400)).toBeGreaterThan(250);
     expect(await commentCount()).toBe(before);

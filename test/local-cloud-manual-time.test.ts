@@ -153,7 +153,8 @@ async function authorizerInvocations(): Promise<number> {
   await cloud.flushLogs();
   const log = join(cloud.endpoints().regions[AUTHORITY].logs, "aws_lambda_platform-comments-authorizer.log");
   try {
-    return (readFileSync(log, "utf8").match(/^START RequestId:/gm) ?? []).length;
+    // Lambda's platform.start record of each invocation (the JSON log format's START line).
+    return (readFileSync(log, "utf8").match(/^\{"time":"[^"]+","type":"platform\.start"/gm) ?? []).length;
   } catch {
     return 0;
   }

@@ -12,6 +12,7 @@ import { startNasaFixtureServer, type RunningNasaFixture } from "../local/standi
 import { S3Api } from "../local/s3/api";
 import { S3State } from "../local/s3/state";
 import { ssmApi } from "../local/ssm/api";
+import { captureStdout, type StdoutLines } from "./helpers/stdout-lines";
 import { startTestEdge, type TestEdge } from "./helpers/test-edge";
 import { encodeBmp565 } from "../lambdas/lib/bmp";
 import { decodeJpeg, letterbox } from "../lambdas/fetch-mars-data/image";
@@ -30,7 +31,8 @@ let edge: TestEdge;
 const state = new S3State();
 let handler: Handler;
 let bucketCount = 0;
-const logs: string[] = [];
+/** The handler's log lines (Powertools writes them to stdout, as Lambda reads them). */
+let stdout: StdoutLines;
 
 function freshBucket(): string {
   const name = `mars-test-${++bucketCount}`;
@@ -69,9 +71,7 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_SSM: edge.url,
   });
   setEnvironment();
-  vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
-    logs.push(args.join(" "));
-  });
+  stdout = captureStdout();
   ({ handler } = (await import("../lambdas/fetch-mars-data/index")) as unknown as { handler: Handler });
 });
 
@@ -145,7 +145,7 @@ describe("FetchMarsData", () => {
     expect(stale.json.stale).toBe(true);
     expect(stale.json.insight).toEqual(fresh.json.insight);
     expect((await fetch(stale.json.image_url)).status).toBe(200);
-    expect(logs.some((l) => l.includes('"part":"weather"') && l.includes("HTTP 500"))).toBe(true);
+    expect(stdout.text().some((l) => l.includes('"part":"weather"') && l.includes("HTTP 500"))).toBe(true);
   });
 
   it.each([
@@ -170,7 +170,7 @@ describe("FetchMarsData", () => {
     expect(stale.statusCode).toBe(200);
     expect(stale.json.stale).toBe(true);
     // The upstream timeout ended the wait (the fixture's slow mode would answer far later).
-    expect(logs.some((l) => l.includes("UPSTREAM_TIMEOUT"))).toBe(true);
+    expect(stdout.text().some((l) => l.includes("UPSTREAM_TIMEOUT"))).toBe(true);
   });
 
   it("answers 502 naming what failed when there is no earlier answer to serve", async () => {
@@ -227,8 +227,8 @@ describe("FetchMarsData", () => {
   });
 
   it("never logs the NASA key", () => {
-    expect(logs.length).toBeGreaterThan(0);
-    expect(logs.join("\n")).not.toContain(NASA_KEY);
+    expect(stdout.text().length).toBeGreaterThan(0);
+    expect(stdout.text().join("\n")).not.toContain(NASA_KEY);
   });
 
   it("made only BMPs that CircuitPython's OnDiskBitmap reads (checked by the simulator's rules)", () => {

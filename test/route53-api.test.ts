@@ -56,6 +56,7 @@ beforeAll(async () => {
   for (const region of REGIONS) {
     state.healthChecks.set(CHECK[region], {
       id: CHECK[region],
+      accountId: "111111111111",
       type: "HTTPS_STR_MATCH",
       fqdn: `abc${region}.execute-api.${region}.amazonaws.com`,
       port: 443,

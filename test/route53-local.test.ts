@@ -220,7 +220,7 @@ describe("health check probes", () => {
     else endpoint.body = body;
     endpoint.port = await listenOnLoopback(endpoint.server);
     const own = new Route53State();
-    own.healthChecks.set("hc", { id: "hc", type: "HTTP_STR_MATCH", fqdn: "probe.test", port: 8080, resourcePath: "/health", searchString: "ok", requestInterval: 30, failureThreshold: 3 });
+    own.healthChecks.set("hc", { id: "hc", accountId: "111111111111", type: "HTTP_STR_MATCH", fqdn: "probe.test", port: 8080, resourcePath: "/health", searchString: "ok", requestInterval: 30, failureThreshold: 3 });
     const single = new HealthCheckers({
       state: own,
       clock: new ManualClock(),
@@ -325,7 +325,7 @@ describe("stopping", () => {
     const before = handles();
 
     const own = new Route53State();
-    own.healthChecks.set("hc", { id: "hc", type: "HTTP", fqdn: "slow.test", port: 80, resourcePath: "/", requestInterval: 30, failureThreshold: 1 });
+    own.healthChecks.set("hc", { id: "hc", accountId: "111111111111", type: "HTTP", fqdn: "slow.test", port: 80, resourcePath: "/", requestInterval: 30, failureThreshold: 1 });
     // The endpoint never answers: the probe is certainly in flight when stop() comes.
     const slow = new HealthCheckers({ state: own, clock: new ManualClock(), resolveTarget: () => `http://127.0.0.1:${endpoint.port}/` });
     slow.start();

@@ -5,7 +5,7 @@ import { HEALTH_CHECK, LATENCY_RECORD_TTL } from "../stacks/global-dns";
 import { ACCESS_LOG_FORMAT } from "../modules/rest-api/formats";
 import { PRIMARY_ONLY_SCOPE } from "../modules/saml-federation";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { readSynthesized } from "../scripts/lib/synthesized";
+import { readSynthesized, type TerraformJson } from "../scripts/lib/synthesized";
 import { fixtureStack } from "./helpers/fixture-app";
 import { only, resources, synthTo, type Synthesized } from "./helpers/synth";
 
@@ -104,26 +104,29 @@ describe("regional platform", () => {
   });
 
   it.each(REGIONAL)("%s: stage throttling from the environment", (name) => {
-    const settings = only(aws.stack(name), "aws_api_gateway_method_settings");
-    expect(settings.method_path).toBe("*/*");
+    const settings = Object.values(resources(aws.stack(name), "aws_api_gateway_method_settings")).find((s) => s.method_path === "*/*")!;
     expect(settings.settings).toMatchObject({
       throttling_rate_limit: "${local.environment.api.throttleRateLimit}",
       throttling_burst_limit: "${local.environment.api.throttleBurstLimit}",
     });
   });
 
-  it.each(REGIONAL)("%s: the deployment waits for and hashes every method, integration and response", (name) => {
+  it.each(REGIONAL)("%s: the deployments (the stage's and the canary's) wait for and hash every method, integration and response", (name) => {
     const json = aws.stack(name);
-    const deployment = only(json, "aws_api_gateway_deployment");
-    expect(deployment.lifecycle).toEqual({ create_before_destroy: true });
-    expect(deployment.triggers.configuration).toMatch(/^[0-9a-f]{64}$/);
-    for (const type of ["aws_api_gateway_method", "aws_api_gateway_integration", "aws_api_gateway_resource", "aws_api_gateway_gateway_response"]) {
-      for (const id of Object.keys(resources(json, type))) expect(deployment.depends_on).toContain(`${type}.${id}`);
+    const deployments = Object.values(resources(json, "aws_api_gateway_deployment"));
+    expect(deployments).toHaveLength(2);
+    expect(configurationHash(json)).toMatch(/^[0-9a-f]{64}$/);
+    for (const deployment of deployments) {
+      expect(deployment.lifecycle).toEqual({ create_before_destroy: true });
+      expect(deployment.triggers.configuration).toMatch(/^(\$\{terraform_data\.api_stage-configuration_\w+\.output\}|[0-9a-f]{64})$/);
+      for (const type of ["aws_api_gateway_method", "aws_api_gateway_integration", "aws_api_gateway_resource", "aws_api_gateway_gateway_response"]) {
+        for (const id of Object.keys(resources(json, type))) expect(deployment.depends_on).toContain(`${type}.${id}`);
+      }
     }
   });
 
   it("the deployment trigger is the same for the same API: a second synth, a setting outside the API", () => {
-    const hashOf = (s: Synthesized) => only(s.stack("platform-us-east-1"), "aws_api_gateway_deployment").triggers.configuration;
+    const hashOf = (s: Synthesized) => configurationHash(s.stack("platform-us-east-1"));
     const again = synthTo("aws");
     expect(hashOf(again)).toBe(hashOf(aws));
     const changed = structuredClone(config);
@@ -338,3 +341,8 @@ describe("org-guardrails", () => {
     });
   });
 });
+
+/** The hash of everything the REST API serves (the input the deployments' triggers follow). */
+function configurationHash(json: TerraformJson): string {
+  return Object.entries(resources(json, "terraform_data")).find(([id]) => id.startsWith("api_configuration_"))![1].input;
+}

@@ -3,9 +3,11 @@
 // subscribers get an e-mail or SMS. Environment: TOPIC_ARN.
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { isKinesisEvent, recordText } from "../lib/kinesis-event";
+import { METRICS } from "../lib/metric-names";
+import { countEvent, instrumented, logger, traced } from "../lib/observability";
 import { anomalyAlert } from "./message";
 
-const sns = new SNSClient({});
+const sns = traced(new SNSClient({}));
 
 export class AnomalyHandlerError extends Error {
   constructor(
@@ -22,7 +24,7 @@ export interface AnomalySummary {
   skipped: number;
 }
 
-export async function handler(event: unknown): Promise<AnomalySummary> {
+export const handler = instrumented(async (event: unknown): Promise<AnomalySummary> => {
   const topicArn = process.env.TOPIC_ARN;
   if (!topicArn) throw new AnomalyHandlerError("CONFIG_INVALID", "environment variable TOPIC_ARN is not set");
   if (!isKinesisEvent(event)) throw new AnomalyHandlerError("UNKNOWN_EVENT", `expected a Kinesis batch, got ${JSON.stringify(event)?.slice(0, 200)}`);
@@ -33,13 +35,15 @@ export async function handler(event: unknown): Promise<AnomalySummary> {
     if ("skip" in row) {
       // A row that is not an alert is not worth retrying the shard for: log it and go on.
       summary.skipped++;
-      console.log(JSON.stringify({ level: "warn", code: "ROW_SKIPPED", sequenceNumber: record.kinesis.sequenceNumber, reason: row.skip }));
+      logger.warn("row skipped", { code: "ROW_SKIPPED", sequenceNumber: record.kinesis.sequenceNumber, reason: row.skip });
+      countEvent(METRICS.anomalyRowsSkipped);
       continue;
     }
     const { subject, message } = row.alert;
     // A failed publish fails the invocation: the mapping retries the record, so no alert is lost.
     await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }));
     summary.published++;
+    countEvent(METRICS.anomaliesPublished);
   }
   return summary;
-}
+});

@@ -14,6 +14,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import sql from "../../sql/clickstream.sql" with { type: "text" };
 import application from "../../sql/clickstream.application.json";
 import { isKinesisEvent, recordText, shardOf, type KinesisEventRecord } from "../lib/kinesis-event";
+import { instrumented, logger, traced } from "../lib/observability";
 import { compile, ERROR_STREAM, SqlError, toCsvLine, type Application, type ApplicationSnapshot } from "../lib/streaming-sql";
 import { RuntimeError } from "./errors";
 import { inputDecoder } from "./input-records";
@@ -26,9 +27,9 @@ const INPUTS = [application.input];
 const MAX_ATTEMPTS = 5;
 const PUT_RECORDS_LIMIT = 500;
 
-const dynamodb = new DynamoDBClient({});
+const dynamodb = traced(new DynamoDBClient({}));
 // HTTP/1.1: the Kinesis client would otherwise use HTTP/2, which kinesalite does not speak.
-const kinesis = new KinesisClient({ requestHandler: new NodeHttpHandler() });
+const kinesis = traced(new KinesisClient({ requestHandler: new NodeHttpHandler() }));
 const decode = inputDecoder(application.input);
 
 export interface ScheduledEvent {
@@ -62,7 +63,7 @@ interface Config {
 /** The application as of the last write this container made, reused while no one else wrote. */
 let cached: { version: number; app: Application } | undefined;
 
-export async function handler(event: unknown): Promise<RuntimeSummary> {
+export const handler = instrumented(async (event: unknown): Promise<RuntimeSummary> => {
   const config = readConfig();
   const store = new StateStore(dynamodb, config.table, config.application);
   const work = isKinesisEvent(event)
@@ -84,7 +85,7 @@ export async function handler(event: unknown): Promise<RuntimeSummary> {
     const columns = app.columns(OUTPUT);
     const unsubscribe = [
       app.subscribe(OUTPUT, (row) => outputs.push({ data: toCsvLine(columns, row.values), partitionKey: String(row.rowtime) })),
-      app.subscribe(ERROR_STREAM, (row) => log("warn", "SQL_RUNTIME", { pump: row.pump, rowtime: row.rowtime, message: row.message })),
+      app.subscribe(ERROR_STREAM, (row) => log("warn", "SQL_RUNTIME", { pump: row.pump, rowtime: row.rowtime, error: row.message })),
     ];
     const shards = { ...stored.shards };
     const summary = work(app, shards);
@@ -104,7 +105,7 @@ export async function handler(event: unknown): Promise<RuntimeSummary> {
     return { ...summary, outputs: outputs.length, clock: app.clock };
   }
   throw new RuntimeError("STATE_CONFLICT", `the state of "${config.application}" changed under ${MAX_ATTEMPTS} attempts in a row; the batch will be retried`);
-}
+});
 
 function processRecords(app: Application, records: KinesisEventRecord[], shards: Record<string, string>): RuntimeSummary {
   const summary: RuntimeSummary = { records: records.length, inserted: 0, duplicates: 0, rejected: 0, outputs: 0 };
@@ -205,5 +206,5 @@ function readConfig(): Config {
 }
 
 function log(level: "info" | "warn", code: string, detail: Record<string, unknown>): void {
-  console.log(JSON.stringify({ level, code, ...detail }));
+  logger[level](code, { code, ...detail });
 }

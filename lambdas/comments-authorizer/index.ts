@@ -3,6 +3,8 @@
 // and algorithm pinned, and maps the `comments:write` scope to an Allow on the routes it grants;
 // a valid token without it gets an explicit Deny (403), anything else is Unauthorized (401).
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from "jose";
+import { METRICS } from "../lib/metric-names";
+import { countEvent, instrumented, logger } from "../lib/observability";
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -45,25 +47,34 @@ function policy(principalId: string, effect: "Allow" | "Deny", resources: string
   };
 }
 
-export async function handler(event: TokenEvent) {
+/** A refused token: logged at INFO (refusals are the authorizer's job, not its failures) and counted. */
+function refused(decision: "Unauthorized" | "Deny", reason: string, sub?: string): void {
+  logger.info("token refused", { decision, reason, ...(sub ? { sub } : {}) });
+  countEvent(METRICS.commentTokensRefused, { decision });
+}
+
+export const handler = instrumented(async (event: TokenEvent) => {
   const token = /^Bearer ([-0-9a-zA-Z._]+)$/.exec(event.authorizationToken ?? "")?.[1];
-  if (!token) throw new Error("Unauthorized");
+  if (!token) {
+    refused("Unauthorized", "no Bearer token");
+    throw new Error("Unauthorized");
+  }
   let claims: JWTPayload;
   try {
     ({ payload: claims } = await jwtVerify(token, jwks, { issuer: ISSUER, audience: AUDIENCE, algorithms: ALGORITHMS, requiredClaims: ["exp", "sub"] }));
   } catch (error) {
-    console.log(JSON.stringify({ decision: "Unauthorized", reason: (error as Error).message }));
+    refused("Unauthorized", (error as Error).message);
     throw new Error("Unauthorized");
   }
   if (claims.exp! - Date.now() / 1000 < RESULT_TTL_SECONDS) {
-    console.log(JSON.stringify({ decision: "Unauthorized", reason: `the token expires within the ${RESULT_TTL_SECONDS} s a decision is cached`, sub: claims.sub }));
+    refused("Unauthorized", `the token expires within the ${RESULT_TTL_SECONDS} s a decision is cached`, claims.sub);
     throw new Error("Unauthorized");
   }
   // arn:aws:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>
   const api = event.methodArn.split("/")[0];
   if (!scopes(claims).includes(REQUIRED_SCOPE)) {
-    console.log(JSON.stringify({ decision: "Deny", reason: `scope ${REQUIRED_SCOPE} missing`, sub: claims.sub }));
+    refused("Deny", `scope ${REQUIRED_SCOPE} missing`, claims.sub);
     return policy(claims.sub!, "Deny", [`${api}/*`]);
   }
   return policy(claims.sub!, "Allow", GRANTED_ROUTES.map((route) => `${api}/*/${route}`));
-}
+});

@@ -8,7 +8,8 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { json, type ProxyResult } from "../lib/http";
-import type { LambdaContext } from "../lib/lambda-context";
+import { METRICS } from "../lib/metric-names";
+import { countEvent, instrumented, logger, traced } from "../lib/observability";
 import { readConfig, type HandlerConfig } from "./config";
 import { photoToDisplayBmp } from "./image";
 import { latestPhoto } from "./photos";
@@ -22,8 +23,8 @@ const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
 // AWS calls get time limits too: a hung S3 or SSM connection must not outlive the invocation.
 const awsRequestHandler = () => new NodeHttpHandler({ connectionTimeout: 2000, requestTimeout: 5000 });
-const s3 = new S3Client({ requestHandler: awsRequestHandler(), maxAttempts: 2 });
-const ssm = new SSMClient({ requestHandler: awsRequestHandler(), maxAttempts: 2 });
+const s3 = traced(new S3Client({ requestHandler: awsRequestHandler(), maxAttempts: 2 }));
+const ssm = traced(new SSMClient({ requestHandler: awsRequestHandler(), maxAttempts: 2 }));
 
 /** Read once per container; a failed read is retried on the next invocation. */
 let nasaApiKey: Promise<string> | undefined;
@@ -52,12 +53,13 @@ async function part<T>(name: string, work: () => Promise<T>): Promise<Part<T>> {
   } catch (error) {
     const e = error as Error & { code?: string };
     const failure = `${name}: ${e.code ?? e.name}: ${e.message}`;
-    console.log(JSON.stringify({ level: "WARN", event: "upstream-failed", part: name, code: e.code ?? e.name, message: e.message }));
+    logger.warn("NASA did not deliver a part of the answer", { part: name, code: e.code ?? e.name, error: e.message });
+    countEvent(METRICS.marsUpstreamFailures, { part: name });
     return { failure };
   }
 }
 
-export async function handler(_event: unknown, context: LambdaContext): Promise<ProxyResult> {
+export const handler = instrumented(async (_event: unknown, context): Promise<ProxyResult> => {
   let config: HandlerConfig;
   try {
     config = readConfig(process.env);
@@ -93,7 +95,7 @@ export async function handler(_event: unknown, context: LambdaContext): Promise<
   const stale = image.failure !== undefined || weather.failure !== undefined;
   const lastGood = stale
     ? await store.readLastGood().catch((error) => {
-        console.log(JSON.stringify({ level: "WARN", event: "last-good-not-read", message: (error as Error).message }));
+        logger.warn("the last good answer could not be read", { error: (error as Error).message });
         return undefined;
       })
     : undefined;
@@ -108,11 +110,12 @@ export async function handler(_event: unknown, context: LambdaContext): Promise<
   if (image.value || weather.value) {
     await store
       .writeLastGood({ imageKey: answer.imageKey, insight: answer.insight, updatedAt: new Date().toISOString() })
-      .catch((error) => console.log(JSON.stringify({ level: "WARN", event: "last-good-not-saved", message: (error as Error).message })));
+      .catch((error) => logger.warn("the last good answer could not be saved", { error: (error as Error).message }));
   }
+  if (stale) countEvent(METRICS.marsStaleAnswers);
   return json(
     200,
     { image_url: await store.presign(answer.imageKey, config.imageUrlTtlSeconds), insight: answer.insight, stale },
     { "cache-control": "no-store" },
   );
-}
+});

@@ -5,12 +5,14 @@ import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DescribeStreamSummaryCommand, KinesisClient } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { json, type ProxyResult } from "../lib/http";
+import { METRICS } from "../lib/metric-names";
+import { countEvent, instrumented, logger, traced } from "../lib/observability";
 
 const CHECK_TIMEOUT_MS = 2000;
 const requestHandler = () => new NodeHttpHandler({ connectionTimeout: CHECK_TIMEOUT_MS, requestTimeout: CHECK_TIMEOUT_MS });
-const dynamodb = new DynamoDBClient({ requestHandler: requestHandler(), maxAttempts: 1 });
+const dynamodb = traced(new DynamoDBClient({ requestHandler: requestHandler(), maxAttempts: 1 }));
 // HTTP/1.1: the Kinesis client would otherwise use HTTP/2, which kinesalite does not speak.
-const kinesis = new KinesisClient({ requestHandler: requestHandler(), maxAttempts: 1 });
+const kinesis = traced(new KinesisClient({ requestHandler: requestHandler(), maxAttempts: 1 }));
 
 type CheckResult = "ACTIVE" | string;
 
@@ -39,7 +41,7 @@ async function settle(check: () => Promise<CheckResult>): Promise<CheckResult> {
   }
 }
 
-export async function handler(): Promise<ProxyResult> {
+export const handler = instrumented(async (): Promise<ProxyResult> => {
   const forced = process.env.STATUS ?? "ok";
   const entries = await Promise.all([
     ...names("CHECK_TABLES").map(async (t) => [`dynamodb:${t}`, await settle(() => checkTable(t))] as const),
@@ -50,6 +52,7 @@ export async function handler(): Promise<ProxyResult> {
 
   const healthy = forced === "ok" && entries.every(([, result]) => result === "ACTIVE");
   if (healthy) return json(200, { status: "ok" });
-  console.log(JSON.stringify({ status: "fail", checks }));
+  logger.warn("the region is unhealthy", { checks });
+  countEvent(METRICS.healthCheckFailures);
   return json(503, { status: "fail", checks });
-}
+});

@@ -1,7 +1,9 @@
-// The parts of the Lambda context object the handlers use.
+// The parts of the Lambda context object the handlers and Powertools' Logger use.
 export interface LambdaContext {
   awsRequestId: string;
   functionName: string;
+  functionVersion?: string;
+  memoryLimitInMB?: string;
   invokedFunctionArn: string;
   getRemainingTimeInMillis(): number;
 }

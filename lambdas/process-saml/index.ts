@@ -7,6 +7,8 @@ import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, PutItemCommand, type PutItemCommandInput } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { AssumeRoleWithSAMLCommand, STSClient } from "@aws-sdk/client-sts";
+import { METRICS } from "../lib/metric-names";
+import { countEvent, instrumented, logger, traced } from "../lib/observability";
 import { env, envJson, envList } from "../lib/saml/config";
 import { sha256Hex, signPickupToken } from "../lib/saml/jwt";
 import { SamlRefusal } from "../lib/saml/refusal";
@@ -39,9 +41,9 @@ const DEFAULT_SESSION_SECONDS = 3600;
 const RELAY_STATE = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}):([A-Za-z0-9_-]{22,43})$/;
 
 /** The audit table is this region's replica of a global table. */
-const dynamodb = new DynamoDBClient({});
-const sts = new STSClient({});
-const kms = new KMSClient({});
+const dynamodb = traced(new DynamoDBClient({}));
+const sts = traced(new STSClient({}));
+const kms = traced(new KMSClient({}));
 
 // Compile the SAML schemas during init, not during the first login.
 loadSamlSchemas();
@@ -72,7 +74,7 @@ type Config = NonNullable<typeof configured>;
  * region does not answer quickly, the login fails closed (no credentials) instead of hanging.
  */
 function authorityClient(region: string) {
-  return { region, dynamodb: new DynamoDBClient({ region, maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 3000 } }) };
+  return { region, dynamodb: traced(new DynamoDBClient({ region, maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 3000 } })) };
 }
 
 interface Attempt {
@@ -86,7 +88,7 @@ interface Attempt {
   roleArn?: string;
 }
 
-export async function handler(event: ProcessSamlEvent): Promise<ProcessSamlResult> {
+export const handler = instrumented(async (event: ProcessSamlEvent): Promise<ProcessSamlResult> => {
   const site = env("LOGIN_PAGE_URL");
   const attempt: Attempt = {
     at: new Date(),
@@ -102,13 +104,14 @@ export async function handler(event: ProcessSamlEvent): Promise<ProcessSamlResul
   } catch (error) {
     const refusal =
       error instanceof SamlRefusal ? error : new SamlRefusal("internal_error", `${(error as Error).name}: ${(error as Error).message}`);
-    if (refusal.code === "internal_error") console.error(JSON.stringify({ event: "saml_login_error", requestId: attempt.requestId, error: refusal.message }));
-    await audit(attempt, "refused", refusal).catch((auditError) =>
-      console.error(JSON.stringify({ event: "saml_audit_failed", requestId: attempt.requestId, error: String(auditError) })),
-    );
+    // A refusal is the login working as designed; an internal error is not.
+    if (refusal.code === "internal_error") logger.error("login failed", { reason: refusal.code, detail: refusal.message });
+    else logger.info("login refused", { reason: refusal.code, detail: refusal.message });
+    countEvent(METRICS.samlLoginRefused, { reason: refusal.code });
+    await audit(attempt, "refused", refusal).catch((auditError) => logger.error("the refusal could not be audited", { error: String(auditError) }));
     return { location: `${site}#error=${refusal.code}` };
   }
-}
+});
 
 async function login(config: Config, event: ProcessSamlEvent, attempt: Attempt): Promise<string> {
   const form = readForm(event);
@@ -177,7 +180,8 @@ async function login(config: Config, event: ProcessSamlEvent, attempt: Attempt):
     await config.authority.dynamodb.send(new DeleteItemCommand({ TableName: config.tables.sessions, Key: { identityhash: { S: attempt.identityHash } } }));
     throw error;
   }
-  console.log(JSON.stringify({ event: "saml_login", outcome: "success", requestId: attempt.requestId, user: assertion.nameId, role: roleArn }));
+  logger.info("login accepted", { user: assertion.nameId, role: roleArn });
+  countEvent(METRICS.samlLogins);
   return token;
 }
 

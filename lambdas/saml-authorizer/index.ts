@@ -7,6 +7,8 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { GetPublicKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { errors, jwtVerify, type JWTHeaderParameters } from "jose";
+import { METRICS } from "../lib/metric-names";
+import { countEvent, instrumented, logger, traced } from "../lib/observability";
 import { env, envList } from "../lib/saml/config";
 import { PICKUP_TOKEN_SECONDS, sha256Hex } from "../lib/saml/jwt";
 
@@ -24,7 +26,7 @@ export interface AuthorizerResult {
 const kmsClients = new Map<string, KMSClient>();
 const kmsIn = (region: string) => {
   let client = kmsClients.get(region);
-  if (!client) kmsClients.set(region, (client = new KMSClient({ region })));
+  if (!client) kmsClients.set(region, (client = traced(new KMSClient({ region }))));
   return client;
 };
 
@@ -42,7 +44,7 @@ function loadTrustedKeys(): Promise<Map<string, KeyObject>> {
       return [KeyId, createPublicKey({ key: Buffer.from(PublicKey), format: "der", type: "spki" })] as const;
     }),
   ).then((results) => {
-    for (const r of results) if (r.status === "rejected") console.error(JSON.stringify({ event: "kms_public_key_unavailable", error: String(r.reason) }));
+    for (const r of results) if (r.status === "rejected") logger.error("a region's public key is unavailable", { error: String(r.reason) });
     return new Map(results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : [])));
   });
   trustedKeys = loading;
@@ -65,7 +67,7 @@ function header(event: RequestAuthorizerEvent, name: string): string {
   return entry?.[1] ?? "";
 }
 
-export async function handler(event: RequestAuthorizerEvent): Promise<AuthorizerResult> {
+export const handler = instrumented(async (event: RequestAuthorizerEvent): Promise<AuthorizerResult> => {
   try {
     const token = header(event, "Authorization").replace(/^Bearer\s+/i, "");
     const identityId = header(event, "X-Identity-Id");
@@ -87,8 +89,9 @@ export async function handler(event: RequestAuthorizerEvent): Promise<Authorizer
     };
   } catch (error) {
     const reason = error instanceof Refused || error instanceof errors.JOSEError ? error.message : `${(error as Error).name}: ${(error as Error).message}`;
-    console.log(JSON.stringify({ event: "saml_pickup_refused", reason }));
+    logger.info("pickup refused", { reason });
+    countEvent(METRICS.samlPickupRefused);
     // API Gateway answers 401 for exactly this message.
     throw new Error("Unauthorized");
   }
-}
+});

@@ -1,6 +1,7 @@
 // What the API Gateway emulator needs from the rest of the local cloud. Keeping it an interface
 // keeps the service apart from how the cloud wires Lambda, IAM and the other emulators.
 import type { InvokeResult } from "../lambda/service";
+import type { InspectedRequest } from "../wafv2/state";
 
 export interface CallerIdentity {
   accessKeyId: string;
@@ -76,6 +77,13 @@ export interface ApiGatewayDependencies {
   writeAccessLog(destinationArn: string, line: string): void;
   /** Whether the region is down (an outage drill): then every request gets 503. */
   regionDown(): boolean;
+  /** Publishes one of the stage's metrics (namespace AWS/ApiGateway) in the API's account. */
+  publishMetric(accountId: string, metricName: string, dimensions: Record<string, string>, value: number, unit: string): void;
+  /**
+   * The verdict of the web ACL associated with `resourceArn` (the stage), undefined when none is;
+   * `httpSourceId` names the stage in WAF's log (`<account>:<api id>:<stage>`).
+   */
+  firewall(accountId: string, resourceArn: string, request: InspectedRequest, httpSourceId: string): "ALLOW" | "BLOCK" | undefined;
   /** Real time when absent. */
   clock?: GatewayClock;
 }

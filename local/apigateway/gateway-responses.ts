@@ -19,7 +19,8 @@ export type GatewayResponseType =
   | "RESOURCE_NOT_FOUND"
   | "THROTTLED"
   | "UNAUTHORIZED"
-  | "UNSUPPORTED_MEDIA_TYPE";
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "WAF_FILTERED";
 
 export const GATEWAY_RESPONSE_DEFAULTS: Record<GatewayResponseType, { status: number; message: string }> = {
   ACCESS_DENIED: { status: 403, message: "User is not authorized to access this resource" },
@@ -40,6 +41,7 @@ export const GATEWAY_RESPONSE_DEFAULTS: Record<GatewayResponseType, { status: nu
   THROTTLED: { status: 429, message: "Too Many Requests" },
   UNAUTHORIZED: { status: 401, message: "Unauthorized" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Unsupported Media Type" },
+  WAF_FILTERED: { status: 403, message: "Forbidden" },
 };
 
 /** A failure inside the request pipeline, answered with a gateway response. */

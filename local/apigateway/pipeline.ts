@@ -1,6 +1,7 @@
-// One request through a deployed stage, in API Gateway's order: route, throttling,
-// authorization, API key and usage plan, request validation, integration request, integration,
-// integration response, gateway responses for every failure, and an access log line.
+// One request through a deployed stage, in API Gateway's order: the stage's web ACL (WAF), route,
+// throttling (per method), authorization, API key and usage plan, request validation, integration
+// request, integration, integration response, gateway responses for every failure, an access log
+// line, and the stage's metrics (Count, 4XXError, 5XXError, Latency, IntegrationLatency).
 import { randomUUID } from "node:crypto";
 import { renderAccessLog } from "./access-log";
 import { REAL_TIME, type ApiGatewayDependencies, type CallerIdentity, type GatewayClock } from "./dependencies";
@@ -8,7 +9,7 @@ import { GATEWAY_RESPONSE_DEFAULTS, GatewayFailure, type GatewayResponseType } f
 import { callIntegration } from "./integrations";
 import { Router } from "./router";
 import type { ApiGatewayState, ApiSnapshot, Authorizer, Method, RestApi, Stage } from "./state";
-import { QuotaCounter, TokenBucket } from "./throttle";
+import { QuotaCounter, TokenBucket, type MethodThrottles } from "./throttle";
 import { ModelValidators, validateRequest } from "./validation";
 import { TemplateOverrides, renderTemplate } from "./vtl";
 
@@ -95,12 +96,20 @@ function requestTime(date: Date): string {
   return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
+/** How a request reaches the stage: its throttles (shared by the stage's deployments) and whether it is the canary's. */
+export interface StageRoute {
+  throttles: MethodThrottles;
+  /** The request goes to the stage's canary deployment, with its stage variable overrides. */
+  canary: boolean;
+}
+
 export class StageEndpoint {
   private readonly router: Router;
   private readonly models: ModelValidators;
-  private readonly stageBucket?: TokenBucket;
   private readonly authorizerCache = new Map<string, { result: AuthorizerResult; expiresAt: number }>();
   private readonly clock: GatewayClock;
+  private readonly variables: Record<string, string>;
+  private readonly arn: string;
 
   constructor(
     readonly state: ApiGatewayState,
@@ -109,14 +118,13 @@ export class StageEndpoint {
     readonly snapshot: ApiSnapshot,
     readonly deps: ApiGatewayDependencies,
     private readonly usage: UsagePlanEnforcer,
+    private readonly route: StageRoute,
   ) {
     this.router = new Router(snapshot.resources.values());
     this.models = new ModelValidators(api.id, snapshot.models);
     this.clock = deps.clock ?? REAL_TIME;
-    const settings = stage.methodSettings.get("*/*");
-    if (settings?.throttlingRateLimit !== undefined && settings.throttlingBurstLimit !== undefined) {
-      this.stageBucket = new TokenBucket(settings.throttlingRateLimit, settings.throttlingBurstLimit, () => this.clock.now());
-    }
+    this.variables = route.canary ? { ...stage.variables, ...stage.canary?.stageVariableOverrides } : stage.variables;
+    this.arn = `arn:aws:apigateway:${state.region}::/restapis/${api.id}/stages/${stage.name}`;
   }
 
   async handle(request: ApiRequest): Promise<ApiResponse> {
@@ -129,7 +137,7 @@ export class StageEndpoint {
       query: single,
       multiQuery: multi,
       pathParameters: {},
-      stageVariables: this.stage.variables,
+      stageVariables: this.variables,
       context: {
         requestId,
         extendedRequestId: requestId.replace(/-/g, "").slice(0, 16),
@@ -161,6 +169,8 @@ export class StageEndpoint {
         authorizer: {},
         integration: {},
         error: {},
+        // Only a stage with a canary says which way a request went.
+        ...(this.stage.canary ? { isCanaryRequest: this.route.canary } : {}),
       },
     };
 
@@ -188,11 +198,50 @@ export class StageEndpoint {
     if (this.stage.accessLog) {
       this.deps.writeAccessLog(this.stage.accessLog.destinationArn, renderAccessLog(this.stage.accessLog.format, state.context));
     }
+    this.publishMetrics(state, response.status);
     return response;
+  }
+
+  /** The stage's metrics for one request; per method too where detailed metrics are on. */
+  private publishMetrics(state: RequestState, status: number) {
+    const publish = (dimensions: Record<string, string>) => {
+      const metric = (name: string, value: number, unit = "Count") => this.deps.publishMetric(this.api.accountId, name, dimensions, value, unit);
+      metric("Count", 1);
+      metric("4XXError", status >= 400 && status < 500 ? 1 : 0);
+      metric("5XXError", status >= 500 ? 1 : 0);
+      metric("Latency", state.context.responseLatency, "Milliseconds");
+      if (typeof state.context.integration.latency === "number") metric("IntegrationLatency", state.context.integration.latency, "Milliseconds");
+    };
+    publish({ ApiName: this.api.name, Stage: this.stage.name });
+    const methodPath = state.method && this.methodPath(state);
+    const settings = methodPath ? (this.stage.methodSettings.get(methodPath) ?? this.stage.methodSettings.get("*/*")) : undefined;
+    if (settings?.metricsEnabled) publish({ ApiName: this.api.name, Method: state.method!.httpMethod, Resource: state.context.resourcePath, Stage: this.stage.name });
+  }
+
+  /** `comments/POST`: how method settings name the request's method. */
+  private methodPath(state: RequestState): string {
+    return `${String(state.context.resourcePath).slice(1)}/${state.method!.httpMethod}`;
   }
 
   private async process(state: RequestState): Promise<ApiResponse> {
     const { request } = state;
+    const verdict = this.deps.firewall(
+      this.api.accountId,
+      this.arn,
+      {
+        clientIp: request.sourceIp,
+        method: request.httpMethod,
+        uri: request.requestPath,
+        rawQuery: request.rawQuery,
+        httpVersion: request.protocol,
+        headers: request.headers,
+        body: request.body,
+        requestId: state.context.requestId,
+      },
+      `${this.api.accountId}:${this.api.id}:${this.stage.name}`,
+    );
+    if (verdict) state.context.wafResponseCode = verdict === "BLOCK" ? "WAF_BLOCK" : "WAF_ALLOW";
+    if (verdict === "BLOCK") throw new GatewayFailure("WAF_FILTERED");
     if (request.tooLarge || request.body.length > MAX_PAYLOAD_BYTES) throw new GatewayFailure("REQUEST_TOO_LARGE");
 
     const match = this.router.match(request.path);
@@ -203,7 +252,7 @@ export class StageEndpoint {
     state.context.resourceId = match.resource.id;
     state.context.resourcePath = match.resource.path;
 
-    if (this.stageBucket && !this.stageBucket.take()) throw new GatewayFailure("THROTTLED");
+    if (!this.route.throttles.take(this.methodPath(state))) throw new GatewayFailure("THROTTLED");
 
     const methodArn = `arn:aws:execute-api:${this.state.region}:${this.api.accountId}:${this.api.id}/${this.stage.name}/${request.httpMethod}${match.resource.path === "/" ? "/" : match.resource.path}`;
     const authorizerResult = await this.authorize(state, method, methodArn);
@@ -419,7 +468,8 @@ export class StageEndpoint {
       const resolved = resolveMappingValue(value, state);
       if (resolved !== undefined) headers[headerName] = resolved;
     }
-    if (failure.responseType === "UNAUTHORIZED" || failure.responseType === "MISSING_AUTHENTICATION_TOKEN") headers["x-amzn-ErrorType"] = failure.responseType === "UNAUTHORIZED" ? "UnauthorizedException" : "MissingAuthenticationTokenException";
+    const errorType = ERROR_TYPE_HEADERS[failure.responseType];
+    if (errorType) headers["x-amzn-ErrorType"] = errorType;
     return { status, headers, body: Buffer.from(body, "utf8") };
   }
 
@@ -565,6 +615,13 @@ export class UsagePlanEnforcer {
 }
 
 export { header as findHeader };
+
+/** The x-amzn-ErrorType API Gateway sends with some of its own answers. */
+const ERROR_TYPE_HEADERS: Partial<Record<GatewayResponseType, string>> = {
+  UNAUTHORIZED: "UnauthorizedException",
+  MISSING_AUTHENTICATION_TOKEN: "MissingAuthenticationTokenException",
+  WAF_FILTERED: "ForbiddenException",
+};
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;

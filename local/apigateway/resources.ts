@@ -188,10 +188,15 @@ export const apiGatewayResources: Record<string, Handler> = {
   },
 
   aws_api_gateway_stage: ({ config, services, region, accountId }) => {
+    // A list of at most one block (a dynamic block makes it a list).
+    const canary = [config.canary_settings ?? []].flat()[0] as Record<string, any> | undefined;
     const stage: Stage = {
       name: config.stage_name,
       deploymentId: config.deployment_id,
       variables: strings(config.variables),
+      canary: canary
+        ? { deploymentId: canary.deployment_id, percentTraffic: Number(canary.percent_traffic ?? 0), stageVariableOverrides: strings(canary.stage_variable_overrides) }
+        : undefined,
       accessLog: config.access_log_settings ? { destinationArn: config.access_log_settings.destination_arn, format: config.access_log_settings.format } : undefined,
       tracingEnabled: config.xray_tracing_enabled === true,
       methodSettings: new Map(),

@@ -1,4 +1,6 @@
-// The data plane of one region's API Gateway on loopback. A request reaches a stage by
+// The data plane of one region's API Gateway on loopback. A stage with a canary sends its
+// percentTraffic of the requests (chosen at random, as API Gateway does) to the canary's deployment.
+// A request reaches a stage by
 //  - a custom domain name in the Host header and its base path mapping (`/v1/...`),
 //  - the execute-api host `<api id>.execute-api.<region>.<anything>` and the stage in the path,
 //  - `/restapis/<api id>/<stage>/_user_request_/...` (any host), or
@@ -9,6 +11,7 @@ import { REGION_DOWN_MESSAGE } from "../lib/outages";
 import { REAL_TIME, type ApiGatewayDependencies } from "./dependencies";
 import { GatewayFailure } from "./gateway-responses";
 import { MAX_PAYLOAD_BYTES, StageEndpoint, UsagePlanEnforcer, type ApiRequest, type ApiResponse } from "./pipeline";
+import { MethodThrottles } from "./throttle";
 import type { ApiGatewayState, RestApi } from "./state";
 
 interface Resolved {
@@ -21,12 +24,16 @@ interface Resolved {
 export class ApiGatewayServer {
   private server?: RunningHttpServer;
   private readonly endpoints = new Map<string, StageEndpoint>();
+  /** By `<api id>/<stage>`: shared by the stage's deployment and its canary's. */
+  private readonly throttles = new Map<string, MethodThrottles>();
   private readonly usage: UsagePlanEnforcer;
   port = 0;
 
   constructor(
     readonly state: ApiGatewayState,
     private readonly deps: ApiGatewayDependencies,
+    /** [0, 1): which requests go to a canary. */
+    private readonly random: () => number = Math.random,
   ) {
     const clock = deps.clock ?? REAL_TIME;
     this.usage = new UsagePlanEnforcer(state, () => clock.now());
@@ -57,12 +64,16 @@ export class ApiGatewayServer {
   endpoint(api: RestApi, stageName: string): StageEndpoint | undefined {
     const stage = api.stages.get(stageName);
     if (!stage) return undefined;
-    const key = `${api.id}/${stage.name}/${stage.deploymentId}`;
+    const canary = stage.canary !== undefined && this.random() * 100 < stage.canary.percentTraffic;
+    const deploymentId = canary ? stage.canary!.deploymentId : stage.deploymentId;
+    const key = `${api.id}/${stage.name}/${deploymentId}/${canary}`;
     let endpoint = this.endpoints.get(key);
     if (!endpoint) {
-      const snapshot = api.deployments.get(stage.deploymentId);
+      const snapshot = api.deployments.get(deploymentId);
       if (!snapshot) return undefined;
-      endpoint = new StageEndpoint(this.state, api, stage, snapshot, this.deps, this.usage);
+      let throttles = this.throttles.get(`${api.id}/${stage.name}`);
+      if (!throttles) this.throttles.set(`${api.id}/${stage.name}`, (throttles = new MethodThrottles(stage.methodSettings, () => (this.deps.clock ?? REAL_TIME).now())));
+      endpoint = new StageEndpoint(this.state, api, stage, snapshot, this.deps, this.usage, { throttles, canary });
       this.endpoints.set(key, endpoint);
     }
     return endpoint;

@@ -102,6 +102,8 @@ export interface Stage {
   name: string;
   deploymentId: string;
   variables: Record<string, string>;
+  /** A share of the requests served by another deployment, with stage variable overrides. */
+  canary?: { deploymentId: string; percentTraffic: number; stageVariableOverrides: Record<string, string> };
   accessLog?: { destinationArn: string; format: string };
   tracingEnabled: boolean;
   /** By method path: `*\/*` or `resource/path/GET`. */
@@ -248,6 +250,9 @@ export class ApiGatewayState {
   createStage(apiId: string, stage: Stage): void {
     const api = this.api(apiId);
     if (!api.deployments.has(stage.deploymentId)) throw new ApiGatewayError("NotFoundException", `Invalid deployment identifier specified: ${stage.deploymentId}`);
+    if (stage.canary && !api.deployments.has(stage.canary.deploymentId)) {
+      throw new ApiGatewayError("NotFoundException", `Invalid deployment identifier specified for the canary: ${stage.canary.deploymentId}`);
+    }
     api.stages.set(stage.name, stage);
   }
 

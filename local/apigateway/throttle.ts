@@ -25,6 +25,33 @@ export class TokenBucket {
   }
 }
 
+/**
+ * A stage's throttling: API Gateway applies a stage's limits per method ("per-API, per-stage
+ * throttling limits are applied at the API method level"), so every method has its own bucket,
+ * with the limits of its method settings (`comments/POST`) or else the stage default (`*\/*`).
+ */
+export class MethodThrottles {
+  private readonly buckets = new Map<string, TokenBucket | null>();
+
+  constructor(
+    private readonly settings: Map<string, { throttlingRateLimit?: number; throttlingBurstLimit?: number }>,
+    /** The gateway's clock (epoch ms). */
+    private readonly now: () => number,
+  ) {}
+
+  /** Takes a token of the method's bucket; false when it has none left. */
+  take(methodPath: string): boolean {
+    let bucket = this.buckets.get(methodPath);
+    if (bucket === undefined) {
+      const own = this.settings.get(methodPath);
+      const limits = own?.throttlingRateLimit !== undefined && own.throttlingBurstLimit !== undefined ? own : this.settings.get("*/*");
+      bucket = limits?.throttlingRateLimit !== undefined && limits.throttlingBurstLimit !== undefined ? new TokenBucket(limits.throttlingRateLimit, limits.throttlingBurstLimit, this.now) : null;
+      this.buckets.set(methodPath, bucket);
+    }
+    return bucket ? bucket.take() : true;
+  }
+}
+
 /** Requests counted per period for usage-plan quotas (UTC days, ISO weeks from Monday, months). */
 export class QuotaCounter {
   private readonly counts = new Map<string, { period: string; count: number }>();

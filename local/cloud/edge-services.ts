@@ -1,4 +1,5 @@
 // The services the edge serves, each over the state of the region and account a call is for.
+import { cloudWatchApi } from "../cloudwatch/api";
 import { DynamoDbApi } from "../dynamodb/api";
 import type { DynamoCoordinator } from "../dynamodb/coordinator";
 import type { EdgeService } from "../edge/types";
@@ -14,6 +15,7 @@ import type { S3State } from "../s3/state";
 import { snsApi } from "../sns/api";
 import { ssmApi } from "../ssm/api";
 import { stsApi } from "../sts/api";
+import { wafv2Api } from "../wafv2/api";
 import type { Accounts } from "./accounts";
 import type { RegionRuntime } from "./regions";
 
@@ -31,9 +33,10 @@ export function edgeServices(cloud: {
     if (!runtime) throw new Error(`no region ${name} in the local cloud`);
     return runtime;
   };
+  const cloudWatchOf = (name: string, accountId: string) => regionOrThrow(name).cloudWatchOf(accountId);
   return {
-    dynamodb: new DynamoDbApi((name) => region(name)?.dynamodb, cloud.dynamo),
-    kinesis: new KinesisApi((name) => region(name)?.kinesis),
+    dynamodb: new DynamoDbApi((name) => region(name)?.dynamodb, cloud.dynamo, cloudWatchOf),
+    kinesis: new KinesisApi((name) => region(name)?.kinesis, cloudWatchOf),
     s3: new S3Api(cloud.s3),
     sns: snsApi((name, accountId) => regionOrThrow(name).snsOf(accountId)),
     kms: kmsApi((accountId) => cloud.accounts.get(accountId).kms),
@@ -47,5 +50,7 @@ export function edgeServices(cloud: {
     iam: iamApi((accountId) => cloud.accounts.get(accountId).iam),
     organizations: organizationsApi(cloud.organizations),
     route53: cloud.route53,
+    monitoring: cloudWatchApi(cloudWatchOf),
+    wafv2: wafv2Api((name, accountId) => regionOrThrow(name).wafOf(accountId)),
   };
 }

@@ -7,7 +7,7 @@ export interface SkippedStack {
 }
 
 /** The AWS APIs the edge serves; every one of them is at `services.edge`. */
-export const EDGE_SERVICES = ["dynamodb", "kinesis", "s3", "sns", "kms", "ssm", "sts", "lambda", "logs", "iam", "organizations", "route53"] as const;
+export const EDGE_SERVICES = ["dynamodb", "kinesis", "s3", "sns", "kms", "ssm", "sts", "lambda", "logs", "iam", "organizations", "route53", "monitoring", "wafv2"] as const;
 
 export interface LocalEndpoints {
   workspace: string;

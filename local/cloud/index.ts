@@ -29,6 +29,10 @@ import { ManualClock, ScaledClock, signOnLocalClock, type LocalClock } from "../
 import { Edge } from "../edge/server";
 import { authorize } from "../iam/authorize";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { AlarmConfig } from "../cloudwatch/alarms";
+import { evaluate } from "../iam/evaluator";
+import { inspect } from "../wafv2/firewall";
+import { startXrayDaemon, type RunningXrayDaemon } from "../xray/daemon";
 import { Accounts } from "./accounts";
 import { callService } from "./aws-call";
 import { startControl, type RunningControl } from "./control";
@@ -76,6 +80,9 @@ export const WORKSPACE_GUARD_VARIABLE = "workspace_check";
 /** Account used when a stack's provider pins none (`allowed_account_ids`). */
 export const DEFAULT_ACCOUNT_ID = "000000000000";
 
+/** Route 53 publishes its health checks' metrics in us-east-1. */
+const ROUTE53_METRICS_REGION = "us-east-1";
+
 export class LocalCloud {
   readonly regions = new Map<string, RegionRuntime>();
   readonly deployed = new Map<string, DeployedStack>();
@@ -103,6 +110,8 @@ export class LocalCloud {
   nasa?: RunningNasaFixture;
   /** The third-party OAuth issuer of the Comments API's tokens (dev config's commentsAuth). */
   oidc?: RunningOidcIssuer;
+  /** Where functions with active tracing send their X-Ray segments. */
+  xray?: RunningXrayDaemon;
   private readonly ports: PortAllocator;
   private readonly log: (line: string) => void;
   readonly dataDir: string;
@@ -147,6 +156,7 @@ export class LocalCloud {
     mkdirSync(this.dataDir, { recursive: true });
     const stacks = readStacks(this.options.outdir);
     const regions = [...new Set(stacks.map(providerRegion))].sort();
+    this.xray = await startXrayDaemon({ log: this.log });
     this.edge = new Edge({
       services: edgeServices({
         regions: this.regions,
@@ -195,6 +205,9 @@ export class LocalCloud {
       callerRegion: this.options.callerRegion ?? "us-east-1",
       nextPort: () => this.ports.next(),
       log: this.log,
+      // Route 53's metrics exist in us-east-1 only.
+      publishMetric: (accountId, metricName, dimensions, value, unit) =>
+        this.regions.get(ROUTE53_METRICS_REGION)?.cloudWatchOf(accountId).record("AWS/Route53", metricName, dimensions, value, unit),
     });
     if (this.deployed.size === 0) {
       throw new DeployError("NOTHING_DEPLOYED", `no stack could be deployed in workspace ${this.options.workspace}:\n${this.skipped.map((s) => `  ${s.stack}: ${s.reason}`).join("\n")}`);
@@ -292,6 +305,8 @@ export class LocalCloud {
       apigateway: runtime.apigateway,
       lambda: runtime.lambda,
       logs: runtime.logsOf(accountId),
+      cloudwatch: runtime.cloudWatchOf(accountId),
+      waf: runtime.wafOf(accountId),
       dynamodb: { region, client: runtime.dynamodb.client, coordinator: this.dynamo },
       kinesis: { client: runtime.kinesis.client },
       sns: runtime.snsOf(accountId),
@@ -317,6 +332,8 @@ export class LocalCloud {
         coordinator: this.dynamo,
         edgeUrl: () => this.edgeServer!.url,
         clock: this.clock,
+        notifyAlarm: (topicArn, subject, message, alarm) => this.notifyAlarm(topicArn, subject, message, alarm),
+        xrayDaemonAddress: () => this.xray?.address,
         isDown: () => this.outages.isDown(region),
         log: this.log,
         platformEnvironment: (fn) => this.lambdaEnvironment(fn),
@@ -371,10 +388,55 @@ export class LocalCloud {
       },
       writeAccessLog: (destinationArn, line) => this.regionOf(region).logsOf(destinationArn.split(":")[4] || DEFAULT_ACCOUNT_ID).write(destinationArn, line),
       regionDown: () => this.outages.isDown(region),
+      publishMetric: (accountId, metricName, dimensions, value, unit) => this.regionOf(region).cloudWatchOf(accountId).record("AWS/ApiGateway", metricName, dimensions, value, unit),
+      firewall: (accountId, resourceArn, request, httpSourceId) => {
+        const runtime = this.regionOf(region);
+        const verdict = inspect(
+          runtime.wafOf(accountId),
+          resourceArn,
+          request,
+          {
+            now: () => this.now(),
+            writeLog: (destinationArn, line) => runtime.logsOf(destinationArn.split(":")[4]).write(destinationArn, line),
+            metric: (metricName, dimensions) => runtime.cloudWatchOf(accountId).record("AWS/WAFV2", metricName, dimensions, 1, "Count"),
+          },
+          httpSourceId,
+        );
+        return verdict?.action;
+      },
       // Request times, the authorizer cache, throttling and quotas on the local clock; the
       // integration timeout (29 s) limits real work and stays on real time.
       clock: { now: () => this.clock.now(), timer: REAL_TIME.timer },
     };
+  }
+
+  /**
+   * An alarm action, as CloudWatch runs it: a publish to an SNS topic of the alarm's region, which
+   * the topic's policy must let CloudWatch make for this alarm (aws:SourceArn, aws:SourceAccount);
+   * without a policy, a topic takes the alarms of its own account (SNS's default policy).
+   * Resolves with why it failed, if it did.
+   */
+  private async notifyAlarm(topicArn: string, subject: string, message: string, alarm: AlarmConfig): Promise<string | undefined> {
+    const [, , service, region, account] = topicArn.split(":");
+    if (service !== "sns") return `${topicArn} is not an SNS topic: the local cloud runs SNS alarm actions only`;
+    if (region !== alarm.region) return `${topicArn} is in ${region}: an alarm notifies topics of its own region (${alarm.region})`;
+    const sns = this.regionOf(region).snsOf(account);
+    if (!sns.listTopics().includes(topicArn)) return `Topic does not exist: ${topicArn}`;
+    const policy = sns.topicPolicy(topicArn);
+    const allowed = policy
+      ? evaluate(
+          {
+            action: "sns:Publish",
+            resource: topicArn,
+            principal: { type: "Service", id: "cloudwatch.amazonaws.com" },
+            context: { "aws:SourceArn": alarm.arn, "aws:SourceAccount": alarm.accountId },
+          },
+          { resourcePolicies: [JSON.parse(policy)], resourcePolicyRequired: true, resourceAccount: account },
+        ).decision === "Allow"
+      : account === alarm.accountId;
+    if (!allowed) return `CloudWatch Alarms is not authorized to perform: SNS:Publish on resource: ${topicArn}`;
+    await sns.publish(topicArn, message, subject);
+    return undefined;
   }
 
   /** Everything a person or a test needs to reach the running platform. */
@@ -465,6 +527,7 @@ export class LocalCloud {
 
   async stop(): Promise<void> {
     await this.route53Plane?.stop();
+    await this.xray?.stop();
     await this.dynamo.stop();
     const regions = [...this.regions.values()];
     // Everything that calls the stores stops in every region before any store closes: a function

@@ -1,12 +1,16 @@
 // One region of the local cloud: its DynamoDB and Kinesis backends, its Lambda service and API
-// Gateway, and, per account deploying there, the account's log groups, SNS topics and scheduled
-// rules (their ARNs carry the account, as in AWS).
+// Gateway, and, per account deploying there, the account's log groups, SNS topics, scheduled
+// rules, CloudWatch (metrics, alarms, dashboards) and WAF web ACLs (their ARNs carry the
+// account, as in AWS).
 import { join } from "node:path";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { ApiGatewayServer } from "../apigateway/server";
 import { ApiGatewayState } from "../apigateway/state";
 import type { ApiGatewayDependencies } from "../apigateway/dependencies";
+import type { Notify } from "../cloudwatch/alarms";
+import { CloudWatch } from "../cloudwatch/state";
+import { WafState } from "../wafv2/state";
 import { DynamoBackend } from "../dynamodb/backend";
 import type { DynamoCoordinator } from "../dynamodb/coordinator";
 import { Schedules } from "../events/schedules";
@@ -26,6 +30,10 @@ export interface RegionContext {
   edgeUrl: () => string;
   /** The local cloud's one clock (local/lib/clock.ts). */
   clock: LocalClock;
+  /** Runs an alarm action (publishes to an SNS topic, wherever it is). */
+  notifyAlarm: Notify;
+  /** The X-Ray daemon stand-in functions with active tracing send their segments to. */
+  xrayDaemonAddress: () => string | undefined;
   isDown: () => boolean;
   log: (line: string) => void;
   platformEnvironment: (fn: FunctionConfig) => Record<string, string>;
@@ -45,6 +53,8 @@ export class RegionRuntime {
   private readonly logs = new Map<string, LogGroups>();
   private readonly sns = new Map<string, SnsState>();
   private readonly events = new Map<string, Schedules>();
+  private readonly cloudWatch = new Map<string, CloudWatch>();
+  private readonly waf = new Map<string, WafState>();
 
   private constructor(
     readonly region: string,
@@ -60,6 +70,8 @@ export class RegionRuntime {
       platformEnvironment: context.platformEnvironment,
       upstreams: context.upstreams,
       regionDown: context.isDown,
+      publishMetric: (fn, metricName, value, unit) => this.cloudWatchOf(fn.accountId).record("AWS/Lambda", metricName, { FunctionName: fn.name }, value, unit),
+      xrayDaemonAddress: context.xrayDaemonAddress,
       clock: context.clock.shared,
     });
   }
@@ -78,7 +90,13 @@ export class RegionRuntime {
   logsOf(accountId: string): LogGroups {
     let groups = this.logs.get(accountId);
     if (!groups) {
-      groups = new LogGroups(this.region, accountId, join(this.context.dataDir, this.region, "logs", accountId), () => this.context.clock.now());
+      groups = new LogGroups(
+        this.region,
+        accountId,
+        join(this.context.dataDir, this.region, "logs", accountId),
+        () => this.context.clock.now(),
+        (message) => this.cloudWatchOf(accountId).ingestLogEvent(message),
+      );
       this.logs.set(accountId, groups);
     }
     return groups;
@@ -105,6 +123,23 @@ export class RegionRuntime {
       this.sns.set(accountId, sns);
     }
     return sns;
+  }
+
+  /** The account's CloudWatch in this region (created on first use). */
+  cloudWatchOf(accountId: string): CloudWatch {
+    let cloudWatch = this.cloudWatch.get(accountId);
+    if (!cloudWatch) {
+      cloudWatch = new CloudWatch({ region: this.region, accountId, clock: this.context.clock, notify: this.context.notifyAlarm, log: this.context.log });
+      this.cloudWatch.set(accountId, cloudWatch);
+    }
+    return cloudWatch;
+  }
+
+  /** The account's WAF in this region (created on first use). */
+  wafOf(accountId: string): WafState {
+    let waf = this.waf.get(accountId);
+    if (!waf) this.waf.set(accountId, (waf = new WafState(this.region, accountId, this.context.clock)));
+    return waf;
   }
 
   allSns(): SnsState[] {
@@ -151,6 +186,8 @@ export class RegionRuntime {
         clock: this.context.clock,
         log: this.context.log,
         idlePollMs: idlePollMs(this.context.clock),
+        recordIteratorAge: (ms) =>
+          this.cloudWatchOf(config.functionArn.split(":")[4]).record("AWS/Lambda", "IteratorAge", { FunctionName: config.functionArn.split(":")[6] }, ms, "Milliseconds"),
       },
     );
     if (config.enabled) await mapping.start();
@@ -171,6 +208,7 @@ export class RegionRuntime {
   /** Stops what calls into the stores (schedules, pollers, API Gateway, functions). */
   async stopCallers(): Promise<void> {
     for (const events of this.events.values()) events.stop();
+    for (const cloudWatch of this.cloudWatch.values()) cloudWatch.stop();
     await Promise.all(this.mappings.map((m) => m.stop()));
     await this.apiGateway.stop();
     await this.lambda.stop();

@@ -2,6 +2,8 @@
 // deploy time and stops the deploy: nothing is skipped silently.
 import { acmResources } from "../acm/resources";
 import { apiGatewayResources } from "../apigateway/resources";
+import { cloudWatchResources } from "../cloudwatch/resources";
+import { builtinResources } from "../deployer/builtin-resources";
 import type { ResourceHandler } from "../deployer/types";
 import { dynamodbResources } from "../dynamodb/resources";
 import { eventsResources } from "../events/resources";
@@ -15,11 +17,14 @@ import { route53Resources } from "../route53/resources";
 import { s3Resources } from "../s3/resources";
 import { snsResources } from "../sns/resources";
 import { ssmResources } from "../ssm/resources";
+import { wafv2Resources } from "../wafv2/resources";
 import type { RegionServices } from "./services";
 
 export const RESOURCE_HANDLERS: Record<string, ResourceHandler<RegionServices>> = {
   ...acmResources,
   ...apiGatewayResources,
+  ...builtinResources,
+  ...cloudWatchResources,
   ...dynamodbResources,
   ...eventsResources,
   ...iamResources,
@@ -32,6 +37,7 @@ export const RESOURCE_HANDLERS: Record<string, ResourceHandler<RegionServices>> 
   ...s3Resources,
   ...snsResources,
   ...ssmResources,
+  ...wafv2Resources,
 };
 
 /** Data sources other than `terraform_remote_state`, which the deployer resolves itself. */

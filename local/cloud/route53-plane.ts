@@ -23,6 +23,8 @@ export async function startRoute53Plane(options: {
   callerRegion: string;
   nextPort(): number;
   log(line: string): void;
+  /** Publishes a metric of Route 53 (namespace AWS/Route53, in us-east-1) in an account. */
+  publishMetric(accountId: string, metricName: string, dimensions: Record<string, string>, value: number, unit: string): void;
 }): Promise<Route53Plane | undefined> {
   const { state } = options;
   if (state.records.length === 0) return undefined;
@@ -41,6 +43,13 @@ export async function startRoute53Plane(options: {
       return gateway && `${gateway}${path}`;
     },
     onChange: ({ id, healthy }) => options.log(`route53: health check ${id} is now ${healthy ? "healthy" : "unhealthy"}`),
+    // HealthCheckStatus is the check's status (1 healthy); HealthCheckPercentageHealthy the share of
+    // checkers reporting success, here the one checker's last result.
+    onObservation: (check, { healthy, observation }) => {
+      const dimensions = { HealthCheckId: check.id };
+      options.publishMetric(check.accountId, "HealthCheckStatus", dimensions, healthy ? 1 : 0, "None");
+      options.publishMetric(check.accountId, "HealthCheckPercentageHealthy", dimensions, observation.ok ? 100 : 0, "Percent");
+    },
   });
   healthCheckers.start();
   const dns = await startDnsServer({

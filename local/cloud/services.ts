@@ -1,6 +1,8 @@
 // What a stack's resources are created in: the services of its region, in its account, as the
 // deployer's resource handlers see them.
 import type { ApiGatewayState } from "../apigateway/state";
+import type { CloudWatch } from "../cloudwatch/state";
+import type { WafState } from "../wafv2/state";
 import type { DynamoCoordinator, DynamoRegion } from "../dynamodb/coordinator";
 import type { Schedules } from "../events/schedules";
 import type { SnsState } from "../sns/state";
@@ -32,6 +34,10 @@ export interface RegionServices {
   lambda: LambdaService;
   /** The account's log groups in the region. */
   logs: LogGroups;
+  /** The account's metrics, alarms and dashboards in the region. */
+  cloudwatch: CloudWatch;
+  /** The account's web ACLs in the region. */
+  waf: WafState;
   dynamodb: DynamoRegion & { coordinator: DynamoCoordinator };
   kinesis: { client: KinesisClient };
   /** The account's topics in the region. */

@@ -1,7 +1,8 @@
 // Applies synthesized Terraform JSON the way `terraform apply` would on an empty state: every
 // variable, local, data source, resource and output becomes a node; nodes are evaluated in the
 // order their references require; each resource (each count / for_each instance) is created by
-// the handler of its type. A type without a handler stops the deploy and is named.
+// the handler of its type, `dynamic` blocks expanded into the blocks they stand for. A type
+// without a handler stops the deploy and is named.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -59,7 +60,7 @@ interface Node {
   dependsOn: Set<string>;
 }
 
-const META_ARGUMENTS = new Set(["count", "for_each", "depends_on", "lifecycle", "provider", "provisioner", "connection", "//"]);
+const META_ARGUMENTS = new Set(["count", "for_each", "depends_on", "lifecycle", "provider", "provisioner", "connection", "dynamic", "//"]);
 
 /** Nodes of a stack, keyed as references name them: `var.x`, `local.x`, `data.t.n`, `t.n`, `output.x`. */
 function nodesOf(json: StackJson): Map<string, Node> {
@@ -67,6 +68,11 @@ function nodesOf(json: StackJson): Map<string, Node> {
   const add = (kind: NodeKind, key: string, name: string, body: unknown, type?: string) => {
     const refs = configReferences(body);
     refs.delete(key); // a variable's validation reads the variable itself
+    // A dynamic block's content reads its iterator (`<block>.value`), which is no other node.
+    for (const [block, spec] of Object.entries(isObject(body) && isObject(body.dynamic) ? body.dynamic : {})) {
+      const iterator = String((spec as { iterator?: string }).iterator ?? block);
+      for (const ref of refs) if (ref.startsWith(`${iterator}.`)) refs.delete(ref);
+    }
     if (isObject(body) && Array.isArray(body.depends_on)) {
       for (const d of body.depends_on as string[]) refs.add(d.replace(/^\$\{|\}$/g, ""));
     }
@@ -252,6 +258,7 @@ export async function deployStack<Services>(
     for (const instance of instances) {
       const arguments_ = Object.fromEntries(Object.entries(body).filter(([k]) => !META_ARGUMENTS.has(k)));
       const config = evaluateConfig(arguments_, scope(instance.extra)) as Record<string, any>;
+      if (isObject(body.dynamic)) addDynamicBlocks(config, body.dynamic, (extra) => scope({ ...instance.extra, ...extra }), node.key);
       const address = `${node.kind === "data" ? "data." : ""}${node.type}.${node.name}${instance.suffix}`;
       if (node.type === "terraform_remote_state") {
         const attributes = { ...config, outputs: remoteStateOutputs(stack.name, config, deployed) };
@@ -285,6 +292,29 @@ export async function deployStack<Services>(
     else (values.resources[node.type!] ??= {})[node.name] = value;
   }
   return result;
+}
+
+/**
+ * `dynamic "<block>" { for_each, iterator, content }`: one `<block>` per element of for_each, its
+ * content evaluated with the iterator (`<iterator>.key`, `<iterator>.value`), after the static
+ * blocks of the same name.
+ */
+function addDynamicBlocks(config: Record<string, any>, dynamic: Record<string, unknown>, scope: (extra: Record<string, unknown>) => Scope, key: string): void {
+  for (const [block, raw] of Object.entries(dynamic)) {
+    const spec = raw as { for_each?: unknown; iterator?: string; content?: unknown };
+    const collection = evaluateConfig(spec.for_each, scope({}));
+    const entries: [unknown, unknown][] = Array.isArray(collection)
+      ? collection.map((value, index) => [index, value])
+      : isObject(collection)
+        ? Object.entries(collection)
+        : (() => {
+            throw new DeployError("INVALID_FOR_EACH", `${key}: the for_each of dynamic block ${block} must be a list, a set or a map`);
+          })();
+    const iterator = spec.iterator ?? block;
+    const generated = entries.map(([k, value]) => evaluateConfig(spec.content ?? {}, scope({ [iterator]: { key: k, value } })));
+    const existing = config[block];
+    config[block] = [...(Array.isArray(existing) ? existing : existing === undefined || existing === null ? [] : [existing]), ...generated];
+  }
 }
 
 interface Instance {

@@ -3,7 +3,8 @@
 // Authorization Reference), then the request goes to the region's dynalite with what dynalite
 // lacks added on the way: a write to a global table is handed to the coordinator for replication,
 // and a DeleteItem is forwarded with ReturnValues ALL_OLD so that a delete that found nothing is
-// known (DynamoDB writes no stream record for it, so global tables replicate nothing).
+// known (DynamoDB writes no stream record for it, so global tables replicate nothing). Every
+// answer publishes DynamoDB's metrics ("DynamoDB metrics and dimensions") in the caller's account.
 import { crc32 } from "node:zlib";
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { AwsServiceError } from "../lib/aws-wire";
@@ -11,6 +12,7 @@ import type { HttpResponse } from "../lib/http-serve";
 import type { EdgeCall, EdgeService, Requirement } from "../edge/types";
 import type { DynamoBackend } from "./backend";
 import type { DynamoCoordinator, Item } from "./coordinator";
+import type { CloudWatch } from "../cloudwatch/state";
 
 const TARGET_PREFIX = "DynamoDB_20120810.";
 const WRITE_OPERATIONS = new Set(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"]);
@@ -18,6 +20,9 @@ const WRITE_OPERATIONS = new Set(["PutItem", "UpdateItem", "DeleteItem", "BatchW
 const ACCOUNT_OPERATIONS = new Set(["ListTables", "DescribeLimits", "DescribeEndpoints", "ListGlobalTables", "ListBackups", "ListExports", "ListImports"]);
 /** TransactWriteItems needs the action of each item it holds. */
 const TRANSACT_ACTIONS: Record<string, string> = { Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", ConditionCheck: "ConditionCheckItem" };
+const READ_OPERATIONS = new Set(["GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"]);
+/** The errors DynamoDB answers a throttled request with. */
+const THROTTLE_ERRORS = new Set(["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"]);
 
 type Request = Record<string, any>;
 
@@ -41,6 +46,7 @@ export class DynamoDbApi implements EdgeService {
   constructor(
     private readonly backends: (region: string) => DynamoBackend | undefined,
     private readonly coordinator: DynamoCoordinator,
+    private readonly cloudWatchOf?: (region: string, accountId: string) => CloudWatch,
   ) {}
 
   requirements(call: EdgeCall): Requirement[] {
@@ -70,7 +76,9 @@ export class DynamoDbApi implements EdgeService {
     const { operation, input } = parse(call);
     const learnOldItem = operation === "DeleteItem" && (input.ReturnValues === undefined || input.ReturnValues === "NONE");
     const body = learnOldItem ? Buffer.from(JSON.stringify({ ...input, ReturnValues: "ALL_OLD" })) : call.request.body;
+    const started = performance.now();
     const answer = await backend.forward(call.request, body);
+    this.publishMetrics(call, operation, input, answer, performance.now() - started);
     let answerBody = answer.body;
     let changed = answer.status === 200 && WRITE_OPERATIONS.has(operation);
     let rewritten = false;
@@ -93,6 +101,24 @@ export class DynamoDbApi implements EdgeService {
     // The SDK checks x-amz-crc32 against the body it receives.
     if (rewritten) headers["x-amz-crc32"] = String(crc32(answerBody));
     return { status: answer.status, headers, body: answerBody };
+  }
+
+  private publishMetrics(call: EdgeCall, operation: string, input: Request, answer: { status: number; body: Buffer }, latencyMs: number) {
+    if (!this.cloudWatchOf || ACCOUNT_OPERATIONS.has(operation)) return;
+    const cw = this.cloudWatchOf(call.region, call.caller!.accountId);
+    const tables = operation.startsWith("Batch") ? Object.keys(input.RequestItems ?? {}) : typeof input.TableName === "string" ? [input.TableName] : [];
+    const error = answer.status === 200 ? undefined : String(safeJson(answer.body)?.__type ?? "").split("#").pop()!;
+    if (error && answer.status < 500 && !THROTTLE_ERRORS.has(error) && error !== "ConditionalCheckFailedException") cw.record("AWS/DynamoDB", "UserErrors", {}, 1, "Count");
+    for (const table of tables) {
+      const perOperation = { TableName: table, Operation: operation };
+      if (!error) cw.record("AWS/DynamoDB", "SuccessfulRequestLatency", perOperation, latencyMs, "Milliseconds");
+      else if (answer.status >= 500) cw.record("AWS/DynamoDB", "SystemErrors", perOperation, 1, "Count");
+      else if (error === "ConditionalCheckFailedException") cw.record("AWS/DynamoDB", "ConditionalCheckFailedRequests", { TableName: table }, 1, "Count");
+      else if (THROTTLE_ERRORS.has(error)) {
+        cw.record("AWS/DynamoDB", "ThrottledRequests", perOperation, 1, "Count");
+        cw.record("AWS/DynamoDB", READ_OPERATIONS.has(operation) ? "ReadThrottleEvents" : "WriteThrottleEvents", { TableName: table }, 1, "Count");
+      }
+    }
   }
 
   private async replicate(region: string, operation: string, input: Request) {
@@ -130,4 +156,12 @@ function writtenKeys(operation: string, request: Request, keyNames: (table: stri
     return key ? [[request.TableName, key]] : [];
   }
   return [[request.TableName, request.Key]];
+}
+
+function safeJson(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
 }

@@ -79,7 +79,7 @@ export class Edge {
     const unsignedService = scope ? undefined : Object.entries(this.options.services).find(([, s]) => s.acceptsUnsigned?.(request));
     const name = scope?.service ?? unsignedService?.[0];
     const service = name ? this.options.services[name] : undefined;
-    const protocol = service?.protocol ?? guessedProtocol(request);
+    const protocol = service?.protocolOf?.(request) ?? service?.protocol ?? guessedProtocol(request);
     try {
       if (request.bodyTooLarge) throw new AwsServiceError("RequestEntityTooLarge", `Request body is larger than ${EDGE_MAX_BODY_BYTES} bytes`, 413);
       if (unsignedService) return await unsignedService[1].handle({ request, service: unsignedService[0], region: "us-east-1", requestId, allowed: () => false });

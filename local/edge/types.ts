@@ -35,6 +35,8 @@ export interface ResourcePolicy {
 
 export interface EdgeService {
   protocol: AwsProtocol;
+  /** For a service clients reach in more than one protocol (CloudWatch: JSON and query): the request's. */
+  protocolOf?(request: HttpRequest): AwsProtocol;
   /** The service's code for a refused caller when it is not the protocol's usual one (SNS: AuthorizationError). */
   accessDeniedCode?: string;
   /** Global services (IAM, STS, Route 53, S3) take a signature for any region. */

@@ -1,10 +1,14 @@
 // The Lambda runtime inside one execution environment (a worker thread with its own
 // process.env): loads the function's bundle once, then runs one invocation at a time, as a warm
-// Lambda container does. Plain CommonJS so that it runs without any loader.
+// Lambda container does. With the JSON log format its console methods write JSON with their level
+// and the invocation's request id, and those below AWS_LAMBDA_LOG_LEVEL write nothing, as the
+// Node.js runtime's do; each invocation gets its X-Ray trace header in _X_AMZN_TRACE_ID. Plain
+// CommonJS so that it runs without any loader.
 "use strict";
 const { parentPort, workerData } = require("node:worker_threads");
 const fs = require("node:fs");
 const path = require("node:path");
+const { format } = require("node:util");
 const { pathToFileURL } = require("node:url");
 
 const { codeDir, handler: handlerSetting, clock } = workerData;
@@ -28,6 +32,39 @@ if (clock) {
   globalThis.Date = LocalDate;
 }
 const realNow = () => performance.timeOrigin + performance.now();
+
+let currentRequestId;
+/** Written to stdout and stderr after an invocation's output (local/lambda/function-log.ts reads it). */
+const OUTPUT_END = "\u0000local-lambda-output-end:";
+
+const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+/** The console methods and the level the Node.js runtime gives each. */
+const CONSOLE_LEVELS = { trace: "TRACE", debug: "DEBUG", info: "INFO", log: "INFO", warn: "WARN", error: "ERROR" };
+
+function jsonLogLine(level, params) {
+  const record = { timestamp: new Date().toISOString(), level, requestId: currentRequestId };
+  if (params.length === 1 && !(params[0] instanceof Error)) {
+    record.message = params[0];
+    try {
+      return JSON.stringify(record);
+    } catch {
+      record.message = format(params[0]);
+      return JSON.stringify(record);
+    }
+  }
+  record.message = format(...params);
+  const error = params.find((p) => p instanceof Error);
+  if (error) Object.assign(record, { errorType: error.name, errorMessage: error.message, stackTrace: String(error.stack || "").split("\n") });
+  return JSON.stringify(record);
+}
+
+if (process.env.AWS_LAMBDA_LOG_FORMAT === "JSON") {
+  const threshold = LEVELS.indexOf(String(process.env.AWS_LAMBDA_LOG_LEVEL || "TRACE").toUpperCase());
+  for (const [method, level] of Object.entries(CONSOLE_LEVELS)) {
+    console[method] = LEVELS.indexOf(level) < threshold ? () => {} : (...params) => process.stdout.write(`${jsonLogLine(level, params)}\n`);
+  }
+}
+
 
 if ((process.env.NODE_OPTIONS || "").includes("--enable-source-maps") && process.setSourceMapsEnabled) {
   process.setSourceMapsEnabled(true);
@@ -100,7 +137,10 @@ function invoke(fn, event, context) {
 }
 
 parentPort.on("message", async (message) => {
-  const { requestId, event, context: contextData } = message;
+  const { requestId, event, context: contextData, traceId } = message;
+  currentRequestId = requestId;
+  if (traceId) process.env._X_AMZN_TRACE_ID = traceId;
+  else delete process.env._X_AMZN_TRACE_ID;
   const deadline = contextData.deadline;
   const context = {
     ...contextData,
@@ -109,20 +149,22 @@ parentPort.on("message", async (message) => {
     // The deadline is a real-time limit on the work (see local/lib/clock.ts).
     getRemainingTimeInMillis: () => Math.max(0, Math.floor(deadline - realNow())),
   };
+  let answer;
   try {
     const fn = await loadHandler();
     const result = await invoke(fn, event, context);
-    let payload;
     try {
-      payload = result === undefined ? "null" : JSON.stringify(result);
+      answer = { requestId, payload: result === undefined ? "null" : JSON.stringify(result) };
     } catch (error) {
-      parentPort.postMessage({ requestId, error: { errorType: "Runtime.ResponseSerializationError", errorMessage: error.message } });
-      return;
+      answer = { requestId, error: { errorType: "Runtime.ResponseSerializationError", errorMessage: error.message } };
     }
-    parentPort.postMessage({ requestId, payload });
   } catch (error) {
-    parentPort.postMessage({ requestId, error: errorPayload(error) });
+    answer = { requestId, error: errorPayload(error) };
   }
+  // The invocation's output comes before its end, as Lambda logs it: a marker on each stream
+  // tells the local Lambda that everything written before it has arrived.
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write(`${OUTPUT_END}${requestId}\n`, resolve))));
+  parentPort.postMessage(answer);
 });
 
 parentPort.postMessage({ ready: true });

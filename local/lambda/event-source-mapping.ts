@@ -26,6 +26,8 @@ export interface MappingRuntime {
   log(message: string): void;
   /** Idle wait between polls of an empty shard (real time; `caughtUp` cuts it short). */
   idlePollMs: number;
+  /** Lambda's IteratorAge metric: how old the batch's newest record was when it was handed over (ms of local time). */
+  recordIteratorAge?(ms: number): void;
 }
 
 /** One shard's poller, as `caughtUp` sees it. */
@@ -132,6 +134,8 @@ export class KinesisEventSourceMapping {
         await this.sleep(this.runtime.idlePollMs, poller);
         continue;
       }
+      const newest = records.at(-1)!.ApproximateArrivalTimestamp ?? new Date();
+      this.runtime.recordIteratorAge?.(Math.max(0, this.runtime.clock.now() - this.runtime.clock.at(newest.getTime())));
       let attempts = 0;
       for (;;) {
         // A throttle or an unavailable service is a failed attempt, retried like a function error.

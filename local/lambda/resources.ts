@@ -9,7 +9,8 @@ export const lambdaResources: Record<string, Handler> = {
   aws_lambda_function: ({ config, services, stack, region, accountId }) => {
     if (!config.filename) throw new Error(`function ${config.function_name}: only zip deployment packages (filename) are emulated`);
     const arn = `arn:aws:lambda:${region}:${accountId}:function:${config.function_name}`;
-    const logGroupName = config.logging_config?.log_group ?? `/aws/lambda/${config.function_name}`;
+    const logging = config.logging_config?.[0] ?? config.logging_config;
+    const logGroupName = logging?.log_group ?? `/aws/lambda/${config.function_name}`;
     services.lambda.createFunction({
       name: config.function_name,
       arn,
@@ -23,6 +24,10 @@ export const lambdaResources: Record<string, Handler> = {
       environment: config.environment?.variables ?? {},
       reservedConcurrency: config.reserved_concurrent_executions ?? undefined,
       logGroupName,
+      logFormat: logging?.log_format === "JSON" ? "JSON" : "Text",
+      applicationLogLevel: logging?.application_log_level ?? undefined,
+      systemLogLevel: logging?.system_log_level ?? undefined,
+      tracing: (config.tracing_config?.mode ?? config.tracing_config?.[0]?.mode) === "Active" ? "Active" : "PassThrough",
       zipPath: join(stack.dir, config.filename),
       sourceCodeHash: config.source_code_hash,
     });

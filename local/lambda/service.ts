@@ -1,16 +1,20 @@
 // Lambda for the local cloud: functions from their Terraform configuration and zip, run in
 // worker threads. A worker is an execution environment: its own process.env (the function's
 // environment plus what Lambda sets), the bundle loaded once, one invocation at a time, reused
-// while warm; the timeout and the memory size are enforced as Lambda enforces them.
-import { createHash, randomUUID } from "node:crypto";
+// while warm; the timeout and the memory size are enforced as Lambda enforces them. Its output
+// goes to the function's log group in the function's log format and levels (function-log.ts),
+// each invocation carries an X-Ray trace header when tracing is active, and every invocation
+// publishes Lambda's metrics (Invocations, Errors, Throttles, Duration, ConcurrentExecutions).
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import type { Writable } from "node:stream";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { unzipSync } from "fflate";
 import type { LogGroups } from "../logs/state";
 import { REGION_DOWN_MESSAGE } from "../lib/outages";
+import { localNow } from "../lib/clock";
+import { FunctionLog, type LogLevel } from "./function-log";
 
 const BOOTSTRAP = fileURLToPath(new URL("./bootstrap.cjs", import.meta.url));
 
@@ -27,6 +31,12 @@ export interface FunctionConfig {
   environment: Record<string, string>;
   reservedConcurrency?: number;
   logGroupName: string;
+  /** logging_config: JSON (levels honoured) or Text. */
+  logFormat: "JSON" | "Text";
+  applicationLogLevel?: LogLevel;
+  systemLogLevel?: LogLevel;
+  /** tracing_config: Active samples every invocation into X-Ray. */
+  tracing: "Active" | "PassThrough";
   /** The deployment package as Terraform points at it. */
   zipPath: string;
   sourceCodeHash?: string;
@@ -55,8 +65,15 @@ export class LambdaServiceError extends Error {
 interface Container {
   worker: Worker;
   busy: boolean;
+  /** Its function's configuration changed: it serves its invocation in flight, then goes. */
+  retired?: boolean;
   ready: Promise<void>;
+  /** Resolves once the invocation's output on stdout and stderr has arrived. */
+  outputOf(requestId: string): Promise<void>;
 }
+
+/** How long an answer waits for its output (a runtime that never writes the marker has crashed). */
+const OUTPUT_WAIT_MS = 2000;
 
 /** One statement of a function's resource-based policy (aws_lambda_permission). */
 export interface PermissionStatement {
@@ -72,7 +89,7 @@ interface FunctionState {
   permissions: PermissionStatement[];
   codeDir: string;
   containers: Set<Container>;
-  log: Writable;
+  log: FunctionLog;
 }
 
 export interface LambdaServiceOptions {
@@ -90,6 +107,10 @@ export interface LambdaServiceOptions {
   upstreams?: Record<string, string>;
   /** While the function's region is down (an outage drill), every invocation is refused with 503. */
   regionDown?: () => boolean;
+  /** Publishes one of the function's metrics (AWS/Lambda, dimension FunctionName) in its account. */
+  publishMetric?: (fn: FunctionConfig, metricName: string, value: number, unit: string) => void;
+  /** Where the X-Ray SDK inside a function sends its segments (`127.0.0.1:<port>`), when tracing is active. */
+  xrayDaemonAddress?: () => string | undefined;
   /** The local cloud's clock state (local/lib/clock.ts): the functions' `Date` reads it. */
   clock?: SharedArrayBuffer;
 }
@@ -114,7 +135,9 @@ export class LambdaService {
       throw new LambdaServiceError("InvalidParameterValueException", `Function already exist: ${config.name}`, 409);
     }
     const codeDir = this.unpack(config.zipPath);
-    this.functions.set(config.name, { config, codeDir, permissions: [], containers: new Set(), log: this.options.logs(config.accountId).stream(config.logGroupName) });
+    const stream = this.options.logs(config.accountId).stream(config.logGroupName);
+    const state: FunctionState = { config, codeDir, permissions: [], containers: new Set(), log: new FunctionLog(stream, () => state.config) };
+    this.functions.set(config.name, state);
   }
 
   getFunction(name: string): FunctionConfig | undefined {
@@ -155,11 +178,15 @@ export class LambdaService {
     return found ? { allowed: true } : { allowed: false, reason: `no permission on ${fn.config.name} lets ${principal} invoke it from ${sourceArn}` };
   }
 
-  /** As UpdateFunctionConfiguration: new environment, and warm environments are retired. */
+  /**
+   * As UpdateFunctionConfiguration: new environment; idle environments are retired at once, busy
+   * ones once their invocation has finished (an update does not cut an invocation short).
+   */
   async updateEnvironment(name: string, environment: Record<string, string>): Promise<FunctionConfig> {
     const fn = this.require(name);
     fn.config = { ...fn.config, environment: { ...environment } };
-    await this.retire(fn);
+    for (const container of fn.containers) if (container.busy) container.retired = true;
+    await this.retire(fn, (c) => !c.busy);
     return fn.config;
   }
 
@@ -167,14 +194,24 @@ export class LambdaService {
     const fn = this.require(name);
     if (this.options.regionDown?.()) throw new LambdaServiceError("ServiceException", REGION_DOWN_MESSAGE, 503);
     const requestId = randomUUID();
-    const container = await this.acquire(fn);
+    const metric = (metricName: string, value: number, unit = "Count") => this.options.publishMetric?.(fn.config, metricName, value, unit);
+    let container: Container;
+    try {
+      container = await this.acquire(fn);
+    } catch (error) {
+      if (error instanceof LambdaServiceError && error.code === "TooManyRequestsException") metric("Throttles", 1);
+      throw error;
+    }
+    metric("Invocations", 1);
+    metric("ConcurrentExecutions", [...fn.containers].filter((c) => c.busy).length);
     const started = performance.now();
     // A real-time limit on the work, whatever the local clock does.
     const deadline = Date.now() + fn.config.timeoutSeconds * 1000;
-    fn.log.write(`START RequestId: ${requestId} Version: $LATEST\n`);
+    fn.log.start(requestId);
     const finish = (result: InvokeResult): InvokeResult => {
-      const ms = result.durationMs.toFixed(2);
-      fn.log.write(`END RequestId: ${requestId}\nREPORT RequestId: ${requestId}\tDuration: ${ms} ms\tMemory Size: ${fn.config.memorySizeMb} MB\n`);
+      fn.log.report(requestId, result.durationMs, result.ok ? "success" : result.error.errorType === "Sandbox.Timedout" ? "timeout" : "error");
+      metric("Duration", result.durationMs, "Milliseconds");
+      metric("Errors", result.ok ? 0 : 1);
       return result;
     };
     return new Promise<InvokeResult>((resolve) => {
@@ -195,12 +232,16 @@ export class LambdaService {
       const onMessage = (message: { requestId?: string; payload?: string; error?: LambdaError }) => {
         if (message.requestId !== requestId) return;
         cleanup();
-        container.busy = false;
         const durationMs = performance.now() - started;
-        if (message.error) {
-          fn.log.write(`${JSON.stringify({ level: "ERROR", requestId, ...message.error })}\n`);
-          resolve(finish({ ok: false, requestId, durationMs, error: message.error }));
-        } else resolve(finish({ ok: true, requestId, durationMs, payload: message.payload ?? "null" }));
+        const answered = () => {
+          container.busy = false;
+          if (container.retired) this.discard(fn, container);
+          if (message.error) {
+            fn.log.invokeError(requestId, message.error);
+            resolve(finish({ ok: false, requestId, durationMs, error: message.error }));
+          } else resolve(finish({ ok: true, requestId, durationMs, payload: message.payload ?? "null" }));
+        };
+        void Promise.race([container.outputOf(requestId), new Promise((r) => setTimeout(r, OUTPUT_WAIT_MS).unref())]).then(answered);
       };
       const onExit = (code: number) => {
         cleanup();
@@ -217,9 +258,7 @@ export class LambdaService {
           }),
         );
       };
-      const onError = (error: Error) => {
-        fn.log.write(`${JSON.stringify({ level: "FATAL", requestId, message: error.message })}\n`);
-      };
+      const onError = (error: Error) => fn.log.runtimeFailure(requestId, error.message);
       const cleanup = () => {
         clearTimeout(timer);
         container.worker.off("message", onMessage);
@@ -243,6 +282,8 @@ export class LambdaService {
           clientContext: context.clientContext,
           deadline,
         },
+        // Lambda hands every invocation a trace header; only active tracing samples it.
+        traceId: traceHeader(this.options.clock ? localNow(new Float64Array(this.options.clock), Date.now()) : Date.now(), fn.config.tracing === "Active"),
       });
     });
   }
@@ -263,7 +304,7 @@ export class LambdaService {
 
   private async acquire(fn: FunctionState): Promise<Container> {
     for (const container of fn.containers) {
-      if (!container.busy) {
+      if (!container.busy && !container.retired) {
         container.busy = true;
         await container.ready;
         return container;
@@ -280,14 +321,25 @@ export class LambdaService {
   }
 
   private start(fn: FunctionState): Container {
+    const xrayDaemon = fn.config.tracing === "Active" ? this.options.xrayDaemonAddress?.() : undefined;
     const env = {
       ...this.options.platformEnvironment(fn.config),
       ...pointAtStandIns(fn.config.environment, this.options.upstreams ?? {}),
+      // What Lambda sets for its logging controls and active tracing.
+      AWS_LAMBDA_LOG_FORMAT: fn.config.logFormat,
+      ...(fn.config.logFormat === "JSON" && fn.config.applicationLogLevel ? { AWS_LAMBDA_LOG_LEVEL: fn.config.applicationLogLevel } : {}),
+      ...(xrayDaemon
+        ? { AWS_XRAY_DAEMON_ADDRESS: xrayDaemon, _AWS_XRAY_DAEMON_ADDRESS: xrayDaemon.split(":")[0], _AWS_XRAY_DAEMON_PORT: xrayDaemon.split(":")[1], AWS_XRAY_CONTEXT_MISSING: "LOG_ERROR" }
+        : {}),
       AWS_REGION: fn.config.region,
       AWS_DEFAULT_REGION: fn.config.region,
       AWS_LAMBDA_FUNCTION_NAME: fn.config.name,
       AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.config.memorySizeMb),
+      AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+      // The runtime is nodejs22.x whatever Node runs the local cloud: the SDK's notice that it
+      // will need Node 22 is about the host, not the function.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       AWS_LAMBDA_LOG_GROUP_NAME: fn.config.logGroupName,
       AWS_EXECUTION_ENV: `AWS_Lambda_${fn.config.runtime}`,
       LAMBDA_TASK_ROOT: fn.codeDir,
@@ -302,8 +354,24 @@ export class LambdaService {
       resourceLimits: { maxOldGenerationSizeMb: fn.config.memorySizeMb },
     });
     // Written, not piped: many containers share the function's log stream.
-    worker.stdout.on("data", (chunk: Buffer) => fn.log.write(chunk));
-    worker.stderr.on("data", (chunk: Buffer) => fn.log.write(chunk));
+    const ended = new Map<string, { streams: number; done: () => void; promise: Promise<void> }>();
+    const waiter = (requestId: string) => {
+      let entry = ended.get(requestId);
+      if (!entry) {
+        let done!: () => void;
+        const promise = new Promise<void>((resolve) => (done = resolve));
+        ended.set(requestId, (entry = { streams: 0, done, promise }));
+      }
+      return entry;
+    };
+    const streamEnded = (requestId: string) => {
+      const entry = waiter(requestId);
+      if (++entry.streams === 2) entry.done();
+    };
+    const stdout = fn.log.output(streamEnded);
+    const stderr = fn.log.output(streamEnded);
+    worker.stdout.on("data", (chunk: Buffer) => stdout.write(chunk));
+    worker.stderr.on("data", (chunk: Buffer) => stderr.write(chunk));
     worker.unref();
     const ready = new Promise<void>((resolve, reject) => {
       const onReady = (message: { ready?: boolean }) => {
@@ -314,7 +382,7 @@ export class LambdaService {
       worker.on("message", onReady);
       worker.once("error", reject);
     });
-    const container: Container = { worker, busy: false, ready };
+    const container: Container = { worker, busy: false, ready, outputOf: (requestId) => waiter(requestId).promise.then(() => void ended.delete(requestId)) };
     fn.containers.add(container);
     worker.once("exit", () => fn.containers.delete(container));
     return container;
@@ -325,9 +393,9 @@ export class LambdaService {
     void container.worker.terminate();
   }
 
-  private async retire(fn: FunctionState) {
-    const containers = [...fn.containers];
-    fn.containers.clear();
+  private async retire(fn: FunctionState, which: (container: Container) => boolean = () => true) {
+    const containers = [...fn.containers].filter(which);
+    for (const container of containers) fn.containers.delete(container);
     await Promise.all(containers.map((c) => c.worker.terminate()));
   }
 
@@ -350,6 +418,12 @@ export class LambdaService {
     if (!existsSync(dir)) renameSync(staging, dir);
     return dir;
   }
+}
+
+/** `Root=1-<epoch seconds, hex>-<96 random bits>;Parent=<64 random bits>;Sampled=<0|1>`: the header Lambda hands an invocation. */
+function traceHeader(now: number, sampled: boolean): string {
+  const epochSeconds = Math.floor(now / 1000).toString(16);
+  return `Root=1-${epochSeconds}-${randomBytes(12).toString("hex")};Parent=${randomBytes(8).toString("hex")};Sampled=${sampled ? 1 : 0}`;
 }
 
 function arnLike(pattern: string, value: string): boolean {

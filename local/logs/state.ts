@@ -32,6 +32,8 @@ export class LogGroups {
     private readonly dir: string,
     /** The local cloud's clock (epoch ms): log events' timestamps. */
     private readonly now: () => number = Date.now,
+    /** Called with every event written to any group (CloudWatch extracts EMF metrics from them). */
+    private readonly onEvent?: (message: string) => void,
   ) {
     mkdirSync(dir, { recursive: true });
   }
@@ -80,7 +82,10 @@ export class LogGroups {
         write: (chunk: Buffer, _encoding, done) => {
           const lines = (partial + chunk.toString("utf8")).split("\n");
           partial = lines.pop() ?? "";
-          for (const message of lines) events.push({ timestamp: this.now(), message });
+          for (const message of lines) {
+            events.push({ timestamp: this.now(), message });
+            this.onEvent?.(message);
+          }
           if (events.length > KEPT_EVENTS) events.splice(0, events.length - KEPT_EVENTS);
           file.write(chunk, done);
         },

@@ -40,6 +40,8 @@ export interface HealthCheckersOptions {
   historyLength?: number;
   /** Called when a check changes status (after `failureThreshold` disagreeing results). */
   onChange?(change: { id: string; healthy: boolean; observation: Observation }): void;
+  /** Called after every probe with the check's status (Route 53 publishes its metrics from it). */
+  onObservation?(check: HealthCheckConfig, status: { healthy: boolean; observation: Observation }): void;
 }
 
 /** One checker's result, shaped after GetHealthCheckStatus's StatusReport. */
@@ -172,14 +174,12 @@ export class HealthCheckers {
     status.observations.length = Math.min(status.observations.length, this.historyLength);
     if (observation.ok === status.healthy) {
       status.disagreeing = 0;
-      return;
-    }
-    status.disagreeing++;
-    if (status.disagreeing >= check.failureThreshold) {
+    } else if (++status.disagreeing >= check.failureThreshold) {
       status.healthy = observation.ok;
       status.disagreeing = 0;
       this.options.onChange?.({ id: check.id, healthy: status.healthy, observation });
     }
+    this.options.onObservation?.(check, { healthy: status.healthy, observation });
   }
 }
 

@@ -21,10 +21,11 @@ export const route53Resources: Record<string, Handler> = {
     return { id: `${config.zone_id}_${fqdn}_${config.type}${config.set_identifier ? `_${config.set_identifier}` : ""}`, fqdn };
   },
 
-  aws_route53_health_check: ({ config, services, stableId }) => {
+  aws_route53_health_check: ({ config, services, stableId, accountId }) => {
     const id = `${stableId(8, "0123456789abcdef")}-${stableId(4, "0123456789abcdef", "a")}-${stableId(4, "0123456789abcdef", "b")}-${stableId(4, "0123456789abcdef", "c")}-${stableId(12, "0123456789abcdef", "d")}`;
     services.route53.healthChecks.set(id, {
       id,
+      accountId,
       type: config.type,
       fqdn: config.fqdn,
       port: Number(config.port ?? (String(config.type).startsWith("HTTPS") ? 443 : 80)),

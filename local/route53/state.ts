@@ -15,6 +15,8 @@ export interface RecordSet {
 
 export interface HealthCheckConfig {
   id: string;
+  /** The account that created it: its metrics are that account's (in us-east-1). */
+  accountId: string;
   type: string;
   fqdn: string;
   port: number;

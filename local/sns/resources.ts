@@ -5,9 +5,9 @@ import type { ResourceHandler } from "../deployer/types";
 type Handler = ResourceHandler<RegionServices>;
 
 export const snsResources: Record<string, Handler> = {
-  aws_sns_topic: ({ config, services }) => {
+  aws_sns_topic: ({ config, services, accountId }) => {
     const arn = services.sns.createTopic(config.name);
-    return { id: arn, arn };
+    return { id: arn, arn, owner: accountId };
   },
   aws_sns_topic_subscription: ({ config, services }) => {
     const arn = services.sns.subscribe(config.topic_arn, config.protocol, config.endpoint);

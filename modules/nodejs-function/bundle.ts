@@ -3,6 +3,11 @@
 // the same commit gives the same `source_code_hash` on every machine and a plan shows a Lambda
 // change only when its code changed.
 //
+// The source map covers the repository's own code only: a dependency's frames keep their bundle
+// positions. Dependencies' mappings were about half of every zip (the SAML bundles came close to
+// 1 MB with them) and are what Node parses at start with --enable-source-maps, while the frames
+// that say where a handler failed are ours.
+//
 // Zips are cached on disk (node_modules/.cache/lambda-bundles) and reused while every file esbuild
 // read for them is byte-identical: bundling the platform's functions is most of a synth's time.
 // LAMBDA_BUNDLE_CACHE=off always builds (the determinism test checks esbuild and the zip, not the cache).
@@ -12,6 +17,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildSync, version as esbuildVersion, type BuildOptions } from "esbuild";
 import { zipSync } from "fflate";
+import { decode, encode, type SourceMapSegment } from "@jridgewell/sourcemap-codec";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /**
@@ -21,6 +27,8 @@ export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const VIRTUAL_OUT_DIR = join(REPO_ROOT, "cdktf.out", ".bundles");
 const CACHE_DIR = join(REPO_ROOT, "node_modules", ".cache", "lambda-bundles");
 const ZIP_LEVEL = 9;
+/** Changes when what the build does to esbuild's output changes: part of the cache key. */
+const POST_PROCESSING = "own-code-source-maps";
 
 /** Built with local time fields so that the DOS timestamp is the same in every time zone. */
 const ZIP_EPOCH = new Date(1980, 0, 1, 0, 0, 0);
@@ -86,7 +94,8 @@ function buildOptions(entry: string, name: string, format: ModuleFormat): BuildO
     ...(format === "esm" ? { banner: { js: ESM_REQUIRE_BANNER } } : {}),
     minify: true,
     treeShaking: true,
-    sourcemap: "external",
+    // "linked": the bundle names its map, which Node reads with --enable-source-maps (NODE_OPTIONS).
+    sourcemap: "linked",
     sourcesContent: false,
     legalComments: "external",
     mainFields: ["module", "main"],
@@ -103,12 +112,47 @@ function buildZip(entry: string, options: BuildOptions & { outfile: string }, ca
   const files: Record<string, [Uint8Array, { mtime: Date; os: number; attrs: number }]> = {};
   for (const file of [...result.outputFiles].sort((a, b) => a.path.localeCompare(b.path))) {
     const inZip = relative(dirname(options.outfile), file.path).split("\\").join("/");
+    const contents = inZip.endsWith(".map") ? ownCodeSourceMap(file.contents) : file.contents;
     // A Unix (os 3) regular file with mode 0644, in the upper 16 bits as Unix zip tools write it.
-    files[inZip] = [file.contents, { mtime: ZIP_EPOCH, os: 3, attrs: (0o100644 << 16) >>> 0 }];
+    files[inZip] = [contents, { mtime: ZIP_EPOCH, os: 3, attrs: (0o100644 << 16) >>> 0 }];
   }
   const zip = zipSync(files, { level: ZIP_LEVEL });
   cache?.write(Object.keys(result.metafile!.inputs), zip);
   return zip;
+}
+
+interface SourceMapJson {
+  version: number;
+  sources: string[];
+  names: string[];
+  mappings: string;
+  [key: string]: unknown;
+}
+
+/** The map without the segments of files under node_modules; sources and names renumbered. */
+export function ownCodeSourceMap(bytes: Uint8Array): Uint8Array {
+  const map = JSON.parse(Buffer.from(bytes).toString("utf8")) as SourceMapJson;
+  const sources: string[] = [];
+  const names: string[] = [];
+  const sourceIndex = new Map<number, number>();
+  const nameIndex = new Map<number, number>();
+  const renumber = (index: number, table: Map<number, number>, from: string[], to: string[]) => {
+    let renumbered = table.get(index);
+    if (renumbered === undefined) {
+      renumbered = to.push(from[index]) - 1;
+      table.set(index, renumbered);
+    }
+    return renumbered;
+  };
+  const lines = decode(map.mappings).map((line) =>
+    line.flatMap((segment): SourceMapSegment[] => {
+      if (segment.length === 1 || map.sources[segment[1]].includes("node_modules/")) return [];
+      const source = renumber(segment[1], sourceIndex, map.sources, sources);
+      if (segment.length === 4) return [[segment[0], source, segment[2], segment[3]]];
+      return [[segment[0], source, segment[2], segment[3], renumber(segment[4], nameIndex, map.names, names)]];
+    }),
+  );
+  return Buffer.from(JSON.stringify({ ...map, sources, names, mappings: encode(lines) }));
 }
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -136,7 +180,7 @@ class BundleCache {
   private readonly zipPath: string;
 
   constructor(key: string, options: BuildOptions) {
-    this.configuration = JSON.stringify({ esbuild: esbuildVersion, zipLevel: ZIP_LEVEL, options });
+    this.configuration = JSON.stringify({ esbuild: esbuildVersion, zipLevel: ZIP_LEVEL, postProcessing: POST_PROCESSING, options });
     this.manifestPath = join(CACHE_DIR, `${key}.json`);
     this.zipPath = join(CACHE_DIR, `${key}.zip`);
   }

@@ -1,7 +1,8 @@
 // A Lambda function from a TypeScript handler in lambdas/: deterministic esbuild bundle, its own
 // least-privilege role, a log group with retention created before the function (so Lambda never
-// creates one without retention), nodejs22.x on arm64, active X-Ray tracing.
-import { Construct } from "constructs";
+// creates one without retention), nodejs22.x on arm64, active X-Ray tracing, JSON logs with the
+// stack's log levels, and Powertools' service name and metrics namespace in its environment.
+import { Construct, type IConstruct } from "constructs";
 import { join } from "node:path";
 import { App, AssetType, TerraformAsset } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -12,6 +13,8 @@ import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "../iam
 import { bundleLambda, type LambdaBundle, type ModuleFormat } from "./bundle";
 
 export const LAMBDA_RUNTIME = "nodejs22.x";
+/** Every function's default timeout, as Terraform's (and Lambda's) 3 s is too short for a cold SDK client. */
+export const DEFAULT_TIMEOUT_SECONDS = 10;
 export const LAMBDA_ARCHITECTURE = "arm64";
 
 export interface NodejsFunctionProps {
@@ -37,6 +40,29 @@ export interface NodejsFunctionProps {
   policyStatements?: PolicyStatement[];
 }
 
+/** What every function of a stack shares, set once on the stack (setLambdaDefaults). */
+export interface LambdaDefaults {
+  /** Lambda's application log level (JSON format): less severe lines are dropped, lines without a level count as INFO. */
+  applicationLogLevel: string;
+  systemLogLevel: string;
+  /** Powertools Metrics' namespace (EMF). */
+  metricsNamespace: string;
+}
+
+const defaultsOf = new WeakMap<IConstruct, LambdaDefaults>();
+
+/** Sets the log levels and metrics namespace of every NodejsFunction created below `scope`. */
+export function setLambdaDefaults(scope: Construct, defaults: LambdaDefaults): void {
+  defaultsOf.set(scope, defaults);
+}
+
+/** The defaults of the nearest scope that has them. */
+function lambdaDefaults(scope: Construct): LambdaDefaults {
+  const defaults = scope.node.scopes.reverse().map((s) => defaultsOf.get(s)).find(Boolean);
+  if (!defaults) throw new Error(`${scope.node.path}: no Lambda defaults: call setLambdaDefaults on the stack before creating functions`);
+  return defaults;
+}
+
 export class NodejsFunction extends Construct {
   readonly functionName: string;
   readonly arn: string;
@@ -46,9 +72,15 @@ export class NodejsFunction extends Construct {
   readonly logGroupName: string;
   readonly bundle: LambdaBundle;
   readonly function: LambdaFunction;
+  readonly timeoutSeconds: number;
+  /** Powertools' service: the `service` of its log lines and the dimension of its metrics (the function's name). */
+  readonly serviceName: string;
 
   constructor(scope: Construct, id: string, props: NodejsFunctionProps) {
     super(scope, id);
+    const defaults = lambdaDefaults(this);
+    this.timeoutSeconds = props.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    this.serviceName = props.functionName;
     this.bundle = bundleLambda(props.entry, join(App.of(this).outdir, ".bundles"), props.moduleFormat);
     const asset = new TerraformAsset(this, "code", {
       path: this.bundle.zipPath,
@@ -93,13 +125,24 @@ export class NodejsFunction extends Construct {
       handler: `index.${props.handlerExport ?? "handler"}`,
       filename: asset.path,
       sourceCodeHash: this.bundle.sha256Base64,
-      timeout: props.timeoutSeconds ?? 10,
+      timeout: this.timeoutSeconds,
       memorySize: props.memorySizeMb ?? 256,
       reservedConcurrentExecutions: props.reservedConcurrency,
       tracingConfig: { mode: "Active" },
-      loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
+      loggingConfig: {
+        logFormat: "JSON",
+        logGroup: logGroup.name,
+        applicationLogLevel: defaults.applicationLogLevel,
+        systemLogLevel: defaults.systemLogLevel,
+      },
       environment: {
-        variables: { NODE_OPTIONS: "--enable-source-maps", ...(props.environment ?? {}) },
+        variables: {
+          NODE_OPTIONS: "--enable-source-maps",
+          // Powertools: the service in every log line and metric, the namespace of the metrics.
+          POWERTOOLS_SERVICE_NAME: this.serviceName,
+          POWERTOOLS_METRICS_NAMESPACE: defaults.metricsNamespace,
+          ...(props.environment ?? {}),
+        },
       },
       dependsOn: [logGroup],
     });

@@ -28,7 +28,7 @@ export const SEED_HIPAA_SERVICES = [
  * platform's actions from its synthesized stacks and checks that this list covers them).
  */
 export const PLATFORM_SERVICES = [
-  "lambda", "logs", "kinesis", "kinesisanalytics", "sns", "events", "route53", "acm", "ssm", "xray", "tag",
+  "lambda", "logs", "kinesis", "kinesisanalytics", "sns", "events", "route53", "acm", "ssm", "xray", "tag", "wafv2",
 ] as const;
 
 export function hipaaAllowList(services: readonly string[]): ScpDocument {

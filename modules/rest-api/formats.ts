@@ -5,7 +5,9 @@
  * ($context.<phase>.*) so that a failed request says where it failed. A 400 from a request
  * validator says why in `error-validationErrorString` (which property broke which rule, where the
  * client only gets "Invalid request body"); `error-messageString` is the error message as a JSON
- * string, quotes included. The API key itself is never logged: only its id.
+ * string, quotes included. The API key itself is never logged: only its id. `wafResponseCode`
+ * says whether the stage's web ACL let the request through (WAF_ALLOW) or blocked it (WAF_BLOCK);
+ * `isCanaryRequest`, while a canary is on, which deployment served it.
  */
 export const ACCESS_LOG_FORMAT = {
   requestId: "$context.requestId",
@@ -44,6 +46,8 @@ export const ACCESS_LOG_FORMAT = {
   "error-messageString": "$context.error.messageString",
   "error-validationErrorString": "$context.error.validationErrorString",
   "error-responseType": "$context.error.responseType",
+  wafResponseCode: "$context.wafResponseCode",
+  isCanaryRequest: "$context.isCanaryRequest",
 } as const;
 
 /**

@@ -1,9 +1,11 @@
 // One REGIONAL REST API per region with stage `prod`: JSON access logs with the enhanced
-// observability fields, stage throttling, X-Ray, JSON gateway responses, a custom domain with
-// base path `v1`, and a deployment that is replaced whenever anything it serves changes.
+// observability fields, stage throttling and per-method limits, X-Ray, JSON gateway responses, a
+// custom domain with base path `v1`, and a deployment that is replaced whenever anything it serves
+// changes, or, with the canary on, a canary deployment that takes a share of the traffic while the
+// stage keeps the deployment it served (README: Releasing with a canary).
 import { createHash } from "node:crypto";
 import { Construct } from "constructs";
-import { Lazy, dependable, type IResolveContext, type TerraformResource } from "cdktf";
+import { Fn, Lazy, TerraformIterator, TerraformResource, Token, dependable, type IResolvable, type IResolveContext } from "cdktf";
 import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
 import { AcmCertificateValidation } from "@cdktf/provider-aws/lib/acm-certificate-validation";
 import { ApiGatewayAccount } from "@cdktf/provider-aws/lib/api-gateway-account";
@@ -43,7 +45,21 @@ export interface RestApiProps {
   project: string;
   logRetentionDays: number;
   throttle: { rateLimit: number; burstLimit: number };
+  /**
+   * Limits replacing the stage default for single methods: a map (Terraform value) from method
+   * path (`comments/POST`) to `{ rateLimit, burstLimit }`.
+   */
+  methodThrottles?: IResolvable;
+  canary?: CanaryProps;
   customDomain: { domainName: string; hostedZoneId: string };
+}
+
+/** The stage's canary (Terraform values: the workspace's environment decides). */
+export interface CanaryProps {
+  enabled: IResolvable;
+  percentTraffic: number;
+  /** A map of stage variable -> value for the canary's requests. */
+  stageVariableOverrides: IResolvable;
 }
 
 export interface IntegrationResponseSpec {
@@ -99,13 +115,19 @@ export class RestApi extends Construct {
   /** Target of the latency records: the custom domain's regional endpoint. */
   readonly regionalDomainName: string;
   readonly regionalZoneId: string;
+  /** The API's name: its metrics' ApiName dimension. */
+  readonly name: string;
+  /** Method paths of every method, as method settings name them (`comments/POST`). */
+  readonly methodPaths: string[] = [];
 
   private readonly resources = new Map<string, string>();
-  private readonly deployment: ApiGatewayDeployment;
+  /** The deployments that snapshot what the API serves: the stage's, and the canary's when it is on. */
+  private readonly deployments: ApiGatewayDeployment[] = [];
   private readonly served: TerraformResource[] = [];
 
   constructor(scope: Construct, id: string, private readonly props: RestApiProps) {
     super(scope, id);
+    this.name = props.name;
 
     this.api = new ApiGatewayRestApi(this, "api", {
       name: props.name,
@@ -118,16 +140,13 @@ export class RestApi extends Construct {
     this.executeApiHost = `${this.api.id}.execute-api.${props.region}.amazonaws.com`;
     this.resources.set("/", this.api.rootResourceId);
 
-    // The deployment is a snapshot of the API: it must be replaced (not updated) whenever a
-    // method, integration or response changes, so its trigger hashes their full configuration.
-    this.deployment = new ApiGatewayDeployment(this, "deployment", {
-      restApiId: this.api.id,
-      description: "Managed by Terraform: replaced whenever the API's configuration changes",
-      triggers: { configuration: Lazy.stringValue({ produce: (context) => this.configurationHash(context) }) },
-      lifecycle: { createBeforeDestroy: true },
-      dependsOn: [],
-    });
-
+    const configuration = Lazy.stringValue({ produce: (context) => this.configurationHash(context) });
+    const canary = props.canary;
+    // The stage's deployment follows the configuration, except while the canary is on: then the
+    // hash it was made from is held (terraform_data keeps its output while its trigger stays
+    // "canary", and ignores changes of its input), so that the stage keeps serving it.
+    const stageConfiguration = canary ? this.heldWhileCanary(configuration, canary.enabled) : configuration;
+    const deployment = this.newDeployment("deployment", stageConfiguration);
     for (const responseType of GATEWAY_RESPONSE_TYPES) {
       this.serve(
         new ApiGatewayGatewayResponse(this, `gateway-response-${responseType}`, {
@@ -156,23 +175,35 @@ export class RestApi extends Construct {
     this.stage = new ApiGatewayStage(this, "stage", {
       restApiId: this.api.id,
       stageName: STAGE_NAME,
-      deploymentId: this.deployment.id,
+      deploymentId: deployment.id,
       xrayTracingEnabled: true,
       accessLogSettings: { destinationArn: accessLogs.arn, format: JSON.stringify(ACCESS_LOG_FORMAT) },
       dependsOn: [account],
+    });
+    const settings = (limits: { rateLimit: number; burstLimit: number }) => ({
+      metricsEnabled: true,
+      loggingLevel: "ERROR",
+      dataTraceEnabled: false,
+      throttlingRateLimit: limits.rateLimit,
+      throttlingBurstLimit: limits.burstLimit,
     });
     new ApiGatewayMethodSettings(this, "stage-settings", {
       restApiId: this.api.id,
       stageName: this.stage.stageName,
       methodPath: "*/*",
-      settings: {
-        metricsEnabled: true,
-        loggingLevel: "ERROR",
-        dataTraceEnabled: false,
-        throttlingRateLimit: props.throttle.rateLimit,
-        throttlingBurstLimit: props.throttle.burstLimit,
-      },
+      settings: settings(props.throttle),
     });
+    if (props.methodThrottles) {
+      const throttles = TerraformIterator.fromMap(props.methodThrottles);
+      new ApiGatewayMethodSettings(this, "method-settings", {
+        forEach: throttles,
+        restApiId: this.api.id,
+        stageName: this.stage.stageName,
+        methodPath: throttles.key,
+        settings: settings({ rateLimit: throttles.getNumber("rateLimit"), burstLimit: throttles.getNumber("burstLimit") }),
+      });
+    }
+    if (canary) this.canary(canary, configuration);
     this.invokeUrl = this.stage.invokeUrl;
 
     this.domain = this.customDomain();
@@ -183,6 +214,7 @@ export class RestApi extends Construct {
   /** Adds a method with its integration and responses, creating the resource path as needed. */
   addMethod(spec: MethodSpec): ApiGatewayMethod {
     const resourceId = this.resource(spec.path);
+    this.methodPaths.push(`${spec.path.slice(1)}/${spec.httpMethod}`);
     const id = `${spec.httpMethod}${spec.path}`.replace(/[{}]/g, "").replace(/[^A-Za-z0-9]+/g, "-");
     const method = new ApiGatewayMethod(this, `method-${id}`, {
       restApiId: this.api.id,
@@ -270,7 +302,46 @@ export class RestApi extends Construct {
    */
   serve(...resources: TerraformResource[]): void {
     this.served.push(...resources);
-    this.deployment.dependsOn!.push(...resources.map((r) => dependable(r)));
+    for (const deployment of this.deployments) deployment.dependsOn!.push(...resources.map((r) => dependable(r)));
+  }
+
+  /** A snapshot of the API, replaced (not updated) whenever `configuration` changes. */
+  private newDeployment(id: string, configuration: string, count?: number): ApiGatewayDeployment {
+    const deployment = new ApiGatewayDeployment(this, id, {
+      count,
+      restApiId: this.api.id,
+      description: "Managed by Terraform: replaced whenever the API's configuration changes",
+      triggers: { configuration },
+      lifecycle: { createBeforeDestroy: true },
+      dependsOn: [...this.served],
+    });
+    this.deployments.push(deployment);
+    return deployment;
+  }
+
+  /** `configuration` while `enabled` is false; while it is true, the value it had when it was turned on. */
+  private heldWhileCanary(configuration: string, enabled: IResolvable): string {
+    // The hash as a resource's output, so that the condition below refers to it (a literal inside
+    // an expression would be resolved, and hashed, differently).
+    const current = terraformData(this, "configuration", configuration);
+    const held = terraformData(this, "stage-configuration", configuration);
+    held.addOverride("triggers_replace", Fn.conditional(enabled, "canary", Token.asString(current.interpolationForAttribute("output"))));
+    held.addOverride("lifecycle", { ignore_changes: ["input"] });
+    return Token.asString(held.interpolationForAttribute("output"));
+  }
+
+  /** While enabled: a deployment of the current configuration takes percentTraffic of the stage's requests. */
+  private canary(canary: CanaryProps, configuration: string): void {
+    const candidate = this.newDeployment("canary-deployment", configuration, Token.asNumber(Fn.conditional(canary.enabled, 1, 0)));
+    this.stage.addOverride("dynamic.canary_settings", {
+      for_each: Fn.conditional(canary.enabled, ["canary"], []),
+      content: {
+        deployment_id: Token.asString(`\${${candidate.fqn}[0].id}`),
+        percent_traffic: canary.percentTraffic,
+        stage_variable_overrides: canary.stageVariableOverrides,
+        use_stage_cache: false,
+      },
+    });
   }
 
   private resource(path: string): string {
@@ -338,3 +409,10 @@ export class RestApi extends Construct {
   }
 }
 
+
+/** Terraform's built-in `terraform_data` resource holding `input` (its `output`). */
+function terraformData(scope: Construct, id: string, input: string): TerraformResource {
+  const data = new TerraformResource(scope, id, { terraformResourceType: "terraform_data" });
+  data.addOverride("input", input);
+  return data;
+}

@@ -24,6 +24,7 @@ import { buildSamlResponse } from "../../local/standins/idp/saml-response";
 import { localIdpKey, LOCAL_IDP_ENTITY_ID } from "../../local/standins/idp/metadata";
 import { ACCOUNT, ACS_URL, AWS_AUDIENCE, PROVIDER_ARN, startSamlCloud } from "../../test/helpers/saml-cloud";
 import { samlBrowser } from "../../test/helpers/saml-browser";
+import { withUnthrottledCloud } from "../lib/bench-cloud";
 import { defineCli, integerOption } from "../lib/cli";
 
 const BASELINE_VALIDATIONS = 20;
@@ -128,15 +129,10 @@ async function validator(count: number) {
 }
 
 async function cloudLogins(count: number) {
-  const { LocalCloud } = await import("../../local/cloud");
-  const { loadConfig } = await import("../../stacks/config");
-  const { synth } = await import("../lib/synth");
-  const outdir = mkdtempSync(join(tmpdir(), "saml-bench-synth-"));
-  synth({ target: "aws", outdir });
-  const cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "saml-bench-cloud-")), port: 0 });
-  try {
+  // Throttling lifted: 100 logins in a row would meet POST /saml's per-method limit, not the login's cost.
+  await withUnthrottledCloud("saml-bench", async (cloud, config) => {
     const browser = samlBrowser(cloud);
-    const authority = loadConfig().environments.dev.saml.authorityRegion;
+    const authority = config.environments.dev.saml.authorityRegion;
     const regions = [authority, ...Object.keys(cloud.endpoints().regions).filter((r) => r !== authority)];
     console.log(`logins through the local cloud (API Gateway + ProcessSAML; the IdP's form prepared beforehand), ${count} per region after 5 warm-up logins:`);
     for (const region of regions) {
@@ -153,9 +149,7 @@ async function cloudLogins(count: number) {
       const what = region === authority ? "authority region (writes in-region: the path before)" : "other region (claim and park in the authority region)";
       console.log(`  posted to ${region}, ${what}: p50 ${ms(percentile(samples, 50))}, p99 ${ms(percentile(samples, 99))}`);
     }
-  } finally {
-    await cloud.stop();
-  }
+  });
 }
 
 cli.main(async ({ values }) => {

@@ -1,6 +1,7 @@
 // The local cloud the request-path benchmarks measure: workspace dev, synthesized and deployed
-// into fresh directories, with the stage's throttling lifted (dev's 100 requests/s would measure
-// the throttle, not the emulator), stopped and removed afterwards.
+// into fresh directories, with the stage's throttling and WAF's rate-based rule lifted (dev's 100
+// requests/s, and 2,000 requests per client in 5 minutes, would measure the limits, not the
+// emulator), stopped and removed afterwards.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +15,9 @@ export async function withUnthrottledCloud<T>(name: string, use: (cloud: LocalCl
   const dataDir = mkdtempSync(join(tmpdir(), `${name}-data-`));
   try {
     const config = loadConfig();
-    config.environments.dev.api = { throttleRateLimit: 1_000_000, throttleBurstLimit: 1_000_000 };
+    const dev = config.environments.dev;
+    dev.api = { ...dev.api, throttleRateLimit: 1_000_000, throttleBurstLimit: 1_000_000, methodThrottles: {} };
+    dev.waf = { ...dev.waf, rateLimit: 2_000_000_000 };
     synth({ target: "aws", outdir, config });
     const cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir, port: 0 });
     try {

@@ -10,6 +10,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { policyDocument, serviceTrustPolicy } from "../../modules/iam/policy";
+import { setLambdaDefaults } from "../../modules/nodejs-function";
 import { RestApi } from "../../modules/rest-api";
 
 export const FIXTURE_TABLE = "FixtureItems";
@@ -22,6 +23,7 @@ export function fixtureStack(name: string, region = "us-east-1") {
   const stack = new TerraformStack(app, name);
   new AwsProvider(stack, "aws", { region });
   new LocalBackend(stack, { path: `terraform.${name}.tfstate` });
+  setLambdaDefaults(stack, { applicationLogLevel: "INFO", systemLogLevel: "INFO", metricsNamespace: name });
   const api = new RestApi(stack, "api", {
     name: `${name}-api`,
     region,

@@ -80,6 +80,9 @@ export async function startSamlCloud(): Promise<SamlCloud> {
 
   const environment = {
     AWS_REGION: REGION,
+    // What modules/nodejs-function gives every function for Powertools.
+    POWERTOOLS_SERVICE_NAME: "platform-process-saml",
+    POWERTOOLS_METRICS_NAMESPACE: "platform",
     AWS_ACCESS_KEY_ID: testCredentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: testCredentials.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,

@@ -31,6 +31,8 @@ export const DEFAULT_AUTHORIZER_TTL_SECONDS = 300;
 export { TOKEN_LIFETIME_ENV };
 export const DATA_SERVICES = ["dynamodb", "s3", "kinesis", "sns", "kms"];
 const BODY_METHODS = ["POST", "PUT", "PATCH", "ANY"];
+/** DynamoDB's metrics of throttled requests ("DynamoDB metrics and dimensions"). */
+const THROTTLE_METRICS = ["ThrottledRequests", "ReadThrottleEvents", "WriteThrottleEvents"];
 
 function each(stack: TerraformJson, type: string): Array<[string, Resource]> {
   return Object.entries(stack.resource?.[type] ?? {}).map(([id, r]) => [id, r as Resource]);
@@ -52,6 +54,31 @@ function perResource(type: string, problem: (r: Resource, stack: TerraformJson) 
 
 /** `${aws_x.y.id}` -> `aws_x.y` */
 const referencedAddress = (value: unknown) => /^\$\{([\w-]+\.[\w-]+)\.\w+\}$/.exec(String(value ?? ""))?.[1];
+
+/** A nested block as synthesized: a list of objects, or one. */
+const blocks = (value: unknown): Resource[] => (Array.isArray(value) ? value : value && typeof value === "object" ? [value as Resource] : []);
+
+/** The alarms of a stack that notify someone (alarm_actions), with the metrics each looks at. */
+function alarmedMetrics(stack: TerraformJson): { namespace: string; metricName: string; dimensions: Record<string, unknown> }[] {
+  return each(stack, "aws_cloudwatch_metric_alarm")
+    .filter(([, a]) => listOf(a.alarm_actions).length > 0)
+    .flatMap(([, a]) => [
+      ...(a.metric_name ? [{ namespace: String(a.namespace), metricName: String(a.metric_name), dimensions: (a.dimensions ?? {}) as Record<string, unknown> }] : []),
+      ...blocks(a.metric_query).flatMap((q) =>
+        blocks(q.metric).map((m) => ({ namespace: String(m.namespace), metricName: String(m.metric_name), dimensions: (m.dimensions ?? {}) as Record<string, unknown> })),
+      ),
+    ]);
+}
+
+/** Resources of `type` that no alarm with actions watches: `watches(metric, id, resource)` says whether one does. */
+function unalarmed(type: string, message: string, watches: (metric: ReturnType<typeof alarmedMetrics>[number], id: string, resource: Resource) => boolean) {
+  return (stack: TerraformJson) => {
+    const metrics = alarmedMetrics(stack);
+    return each(stack, type)
+      .filter(([id, r]) => !metrics.some((m) => watches(m, id, r)))
+      .map(([id, r]) => violation(type, id, r, message));
+  };
+}
 
 const PUBLIC_ACCESS_FLAGS = ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"];
 
@@ -157,6 +184,50 @@ export const RULES: Rule[] = [
     description: "no route admits a larger burst (stage throttle, usage plans) than the reserved concurrency of the Lambda behind it",
     fix: "raise the function's reserved concurrency to at least the admitted burst, or lower the stage or usage plan burst",
     check: (stack) => burstViolations(stack).map((v) => violation(v.type, v.id, v.resource, v.message)),
+  },
+  {
+    id: "stage-web-acl",
+    description: "every API Gateway stage is associated with a WAF web ACL",
+    fix: "associate the stage with a web ACL (modules/waf: aws_wafv2_web_acl_association with the stage's arn)",
+    check(stack) {
+      const protectedStages = new Set(each(stack, "aws_wafv2_web_acl_association").map(([, a]) => referencedAddress(a.resource_arn)));
+      return each(stack, "aws_api_gateway_stage")
+        .filter(([id]) => !protectedStages.has(`aws_api_gateway_stage.${id}`))
+        .map(([id, s]) => violation("aws_api_gateway_stage", id, s, "no aws_wafv2_web_acl_association names the stage"));
+    },
+  },
+  {
+    id: "stage-5xx-alarm",
+    description: "every API Gateway stage has an alarm with actions on its 5XXError metric",
+    fix: "watch the stage with modules/monitoring (an AWS/ApiGateway 5XXError alarm whose Stage dimension is the stage's stage_name, notifying the alerts topic)",
+    check: unalarmed(
+      "aws_api_gateway_stage",
+      "no alarm with actions watches the stage's 5XXError",
+      (m, id, s) => m.namespace === "AWS/ApiGateway" && m.metricName === "5XXError" && (referencedAddress(m.dimensions.Stage) === `aws_api_gateway_stage.${id}` || m.dimensions.Stage === s.stage_name),
+    ),
+  },
+  {
+    id: "lambda-errors-alarm",
+    description: "every Lambda function has an alarm with actions on its Errors metric",
+    fix: "watch the function with modules/monitoring (an AWS/Lambda Errors alarm whose FunctionName dimension is the function's name, notifying the alerts topic)",
+    check: unalarmed(
+      "aws_lambda_function",
+      "no alarm with actions watches the function's Errors",
+      (m, id, f) => m.namespace === "AWS/Lambda" && m.metricName === "Errors" && (referencedAddress(m.dimensions.FunctionName) === `aws_lambda_function.${id}` || m.dimensions.FunctionName === f.function_name),
+    ),
+  },
+  {
+    id: "table-throttle-alarm",
+    description: "every DynamoDB table has an alarm with actions on its throttled requests",
+    fix: "watch the table with modules/monitoring (ReadThrottleEvents and WriteThrottleEvents, or ThrottledRequests, with its TableName, notifying the alerts topic)",
+    check: unalarmed(
+      "aws_dynamodb_table",
+      "no alarm with actions watches the table's throttled requests",
+      (m, id, t) =>
+        m.namespace === "AWS/DynamoDB" &&
+        THROTTLE_METRICS.includes(m.metricName) &&
+        (referencedAddress(m.dimensions.TableName) === `aws_dynamodb_table.${id}` || m.dimensions.TableName === t.name),
+    ),
   },
   {
     id: "scp-size",
