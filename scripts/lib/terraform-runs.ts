@@ -22,7 +22,7 @@ interface RunOptions {
   log?: (line: string) => void;
 }
 
-async function must(step: string, run: Promise<TerraformRun>): Promise<TerraformRun> {
+export async function must(step: string, run: Promise<TerraformRun>): Promise<TerraformRun> {
   const result = await run;
   if (result.code !== 0) throw new TerraformFailed(step, result);
   return result;
@@ -31,14 +31,14 @@ async function must(step: string, run: Promise<TerraformRun>): Promise<Terraform
 // Terraform's plugin cache is not safe for concurrent `terraform init` (two inits filling an
 // empty cache fail with "file exists"): inits take turns, the rest runs in parallel.
 let initTurn: Promise<unknown> = Promise.resolve();
-function init(args: string[], run: Parameters<typeof terraform>[1], step: string): Promise<TerraformRun> {
+export function init(args: string[], run: Parameters<typeof terraform>[1], step: string): Promise<TerraformRun> {
   const result = initTurn.then(() => must(step, terraform(args, run)));
   initTurn = result.catch(() => undefined);
   return result;
 }
 
 /** Runs `work` for each item with at most `limit` at a time; the machine has 2 cores. */
-async function inParallel<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function inParallel<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -75,7 +75,7 @@ export interface PlanOptions extends RunOptions {
 }
 
 /** Credentials that let the provider configure itself offline; no AWS API is called with -refresh=false. */
-const OFFLINE_ENV = {
+export const OFFLINE_ENV = {
   AWS_ACCESS_KEY_ID: "offline-plan",
   AWS_SECRET_ACCESS_KEY: "offline-plan",
   AWS_EC2_METADATA_DISABLED: "true",
