@@ -1,5 +1,5 @@
 // Terraform resource types of DynamoDB, created in the region's emulator through its own API.
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import type { RegionServices } from "../cloud/services";
 import type { ResourceHandler } from "../deployer/types";
 
@@ -56,7 +56,6 @@ export const dynamodbResources: Record<string, Handler> = {
   aws_dynamodb_table: async ({ config, services, region, accountId, log }) => {
     const client = services.dynamodb.client;
     await ensureTable(client, config, log);
-    const described = await client.send(new DescribeTableCommand({ TableName: config.name }));
     const ttl = list<any>(config.ttl)[0];
     if (ttl?.enabled && ttl.attribute_name) services.dynamodb.coordinator.enableTtl(region, config.name, ttl.attribute_name);
     const replicas = list<any>(config.replica).map((r) => r.region_name as string);
@@ -69,7 +68,9 @@ export const dynamodbResources: Record<string, Handler> = {
       }
       services.dynamodb.coordinator.replicate(config.name, region, ...replicas);
     }
-    const arn = described.Table?.TableArn?.replace(/:\d{12}:/, `:${accountId}:`) ?? `arn:aws:dynamodb:${region}:${accountId}:table/${config.name}`;
+    // The table's own region and account (dynalite names us-east-1 whatever region it stands for):
+    // arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}, Service Authorization Reference.
+    const arn = `arn:aws:dynamodb:${region}:${accountId}:table/${config.name}`;
     return {
       id: config.name,
       arn,
