@@ -51,6 +51,19 @@ export async function inParallel<T, R>(items: T[], limit: number, work: (item: T
   return results;
 }
 
+/**
+ * Runs `work` for each stack, two at a time, each once the stacks named by `after(stack)` are
+ * done; `stacks` lists every stack after those it waits for.
+ */
+export async function inOrder(stacks: SynthesizedStack[], after: (s: SynthesizedStack) => string[], work: (s: SynthesizedStack) => Promise<void>) {
+  const done = new Map<string, Promise<void>>();
+  await inParallel(stacks, 2, async (stack) => {
+    const finished = Promise.all(after(stack).map((name) => done.get(name))).then(() => work(stack));
+    done.set(stack.name, finished);
+    await finished;
+  });
+}
+
 export async function validateAll(outdir: string, options: RunOptions = {}): Promise<string[]> {
   const log = options.log ?? console.log;
   const stacks = readSynthesized(outdir);
@@ -99,30 +112,22 @@ export async function planAll(outdir: string, options: PlanOptions = {}): Promis
   const stacks = all.filter((s) => !options.stacks || options.stacks.includes(s.name));
   const knownWorkspaces = new Set(all.flatMap((s) => s.workspaces));
   const summaries: PlanSummary[] = [];
-  const planned = new Map<string, Promise<void>>();
 
   // A stack is planned once the stacks it reads state from are planned; independent ones run two at a time.
-  await inParallel(stacks, 2, async (stack) => {
-    await Promise.all(stack.dependencies.map((d) => planned.get(d)));
-    const done = (async () => {
-      // A workspace no stack is deployed in is planned anyway, so that Terraform's own guard
-      // refuses it with its message; a known one is planned only where the stack is deployed.
-      const workspaces = options.workspaces
-        ? options.workspaces.filter((w) => stack.workspaces.includes(w) || !knownWorkspaces.has(w))
-        : stack.workspaces;
-      log(`plan: ${stack.name}: terraform init (${options.online ? "S3 backend" : "local backend, offline mirror"})`);
-      await init(["init", "-input=false", "-no-color"], { cwd: stack.dir, label: stack.name, echo: options.echo }, `terraform init in ${stack.name}`);
-      for (const workspace of workspaces) {
-        log(`plan: ${stack.name}: workspace ${workspace}: terraform plan${options.online ? "" : " -refresh=false"}`);
-        const summary = await planStack(stack, workspace, options);
-        const c = summary.counts;
-        log(`plan: ${stack.name}/${workspace}: ${c.create} to add, ${c.update} to change, ${c.replace} to replace, ${c.delete} to destroy`);
-        summaries.push(summary);
-        if (!options.online) writeEmptyState(stack, workspace);
-      }
-    })();
-    planned.set(stack.name, done);
-    await done;
+  await inOrder(stacks, (s) => s.dependencies, async (stack) => {
+    // A workspace no stack is deployed in is planned anyway, so that Terraform's own guard
+    // refuses it with its message; a known one is planned only where the stack is deployed.
+    const workspaces = options.workspaces ? options.workspaces.filter((w) => stack.workspaces.includes(w) || !knownWorkspaces.has(w)) : stack.workspaces;
+    log(`plan: ${stack.name}: terraform init (${options.online ? "S3 backend" : "local backend, offline mirror"})`);
+    await init(["init", "-input=false", "-no-color"], { cwd: stack.dir, label: stack.name, echo: options.echo }, `terraform init in ${stack.name}`);
+    for (const workspace of workspaces) {
+      log(`plan: ${stack.name}: workspace ${workspace}: terraform plan${options.online ? "" : " -refresh=false"}`);
+      const summary = await planStack(stack, workspace, options);
+      const c = summary.counts;
+      log(`plan: ${stack.name}/${workspace}: ${c.create} to add, ${c.update} to change, ${c.replace} to replace, ${c.delete} to destroy`);
+      summaries.push(summary);
+      if (!options.online) writeEmptyState(stack, workspace);
+    }
   });
   const order = (s: PlanSummary) => stacks.findIndex((x) => x.name === s.stack);
   return summaries.sort((a, b) => order(a) - order(b) || a.workspace.localeCompare(b.workspace));

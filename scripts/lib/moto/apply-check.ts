@@ -5,7 +5,7 @@ import { rmSync } from "node:fs";
 import { MOTO_GAPS } from "../../../stacks/moto-target";
 import { synth } from "../synth";
 import { readSynthesized, type SynthesizedStack } from "../synthesized";
-import { inParallel } from "../terraform-runs";
+import { inOrder, inParallel } from "../terraform-runs";
 import { stateResources } from "../terraform-json";
 import { certificateValidationProblems, judgeChanges, staleGaps, type GapMatch } from "./gaps";
 import { startMoto, type RunningMoto } from "./server";
@@ -72,19 +72,6 @@ export interface ApplyCheckReport {
 }
 
 const seconds = (since: number) => Number(((performance.now() - since) / 1000).toFixed(1));
-
-/**
- * Runs `work` for each stack, two at a time, each once the stacks named by `after(stack)` are
- * done; `stacks` lists every stack after those it waits for.
- */
-async function inOrder(stacks: SynthesizedStack[], after: (s: SynthesizedStack) => string[], work: (s: SynthesizedStack) => Promise<void>) {
-  const done = new Map<string, Promise<void>>();
-  await inParallel(stacks, 2, async (stack) => {
-    const finished = Promise.all(after(stack).map((name) => done.get(name))).then(() => work(stack));
-    done.set(stack.name, finished);
-    await finished;
-  });
-}
 
 export async function applyCheck(options: ApplyCheckOptions): Promise<ApplyCheckReport> {
   const log = options.log ?? console.log;

@@ -1,7 +1,7 @@
 // Starts moto_server (the moto AWS emulator, from the machine's Python) on a free loopback port
 // and stops it again. Every AWS call of a Terraform run against moto goes to this one endpoint.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,8 @@ export interface RunningMoto {
   endpoint: string;
   /** The account every call without an assumed role acts in. */
   accountId: string;
+  /** moto's own errors so far (tracebacks, 5xx answers), for a failure report. */
+  errors(): string;
   stop(): Promise<void>;
 }
 
@@ -105,5 +107,10 @@ export async function startMoto(options: { accountId: string; acmValidationWaitS
     await stop();
     throw error;
   }
-  return { endpoint, accountId: options.accountId, stop };
+  const errors = () => {
+    const lines = existsSync(logFile) ? readFileSync(logFile, "utf8").split("\n") : [];
+    const from = lines.findIndex((l) => l.startsWith("Traceback") || / 5\d\d -$/.test(l));
+    return from < 0 ? "" : lines.slice(from, from + 40).join("\n");
+  };
+  return { endpoint, accountId: options.accountId, errors, stop };
 }

@@ -74,7 +74,7 @@ export function environmentOf(stack: SynthesizedStack, workspace: string): Envir
 export interface Prerequisites {
   /** The config's hosted zone id -> the id moto gave the zone of the same name. */
   zoneIds: Map<string, string>;
-  /** Where the prerequisites' own Terraform state is (destroyed last). */
+  /** Where the prerequisites' own Terraform state is (destroyed last); "" when there are none. */
   dir: string;
 }
 
@@ -97,6 +97,7 @@ export async function createPrerequisites(
   }
   const dir = join(outdir, "moto-prerequisites");
   rmSync(dir, { recursive: true, force: true });
+  if (zones.size === 0) return { zoneIds: new Map(), dir: "" };
   mkdirSync(dir, { recursive: true });
   const zoneResources = Object.fromEntries([...zones].map(([id, name]) => [id, { name, comment: `prerequisite of the platform (config id ${id})`, force_destroy: true }]));
   writeFileSync(
@@ -120,6 +121,7 @@ export async function createPrerequisites(
 }
 
 export async function destroyPrerequisites(prerequisites: Prerequisites, moto: RunningMoto, echo = false): Promise<void> {
+  if (!prerequisites.dir) return;
   const run = { cwd: prerequisites.dir, label: "prerequisites", env: motoEnv(moto), echo };
   await must("terraform destroy of the prerequisites", terraform(["destroy", "-auto-approve", "-input=false", "-no-color"], run));
 }
@@ -160,7 +162,12 @@ export async function cdktfDeploy(outdir: string, stacks: SynthesizedStack[], mo
 export async function applyStack(stack: SynthesizedStack, workspace: string, moto: RunningMoto, echo = false): Promise<void> {
   const run = runOf(stack, workspace, moto, echo);
   await selectWorkspace(stack, workspace, moto, echo);
-  await must(`terraform apply in ${stack.name}/${workspace}`, terraform(["apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20"], run));
+  const applied = await terraform(["apply", "-auto-approve", "-input=false", "-no-color"], run);
+  if (applied.code !== 0) {
+    const failure = new TerraformFailed(`terraform apply in ${stack.name}/${workspace}`, applied);
+    const errors = moto.errors();
+    throw errors ? new TerraformFailed(`${failure.step}; moto's log:\n${errors}\n`, applied) : failure;
+  }
 }
 
 /** `terraform plan -detailed-exitcode`: the exit code (0 no changes, 2 changes) and the plan as JSON. */
@@ -207,7 +214,7 @@ export async function destroyStack(stack: SynthesizedStack, workspace: string, m
       rmSync(join(stack.dir, RELEASE_OVERRIDE_FILE));
     }
   }
-  await must(`terraform destroy in ${run.label}`, terraform(["destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=20"], run));
+  await must(`terraform destroy in ${run.label}`, terraform(["destroy", "-auto-approve", "-input=false", "-no-color"], run));
   const left = stateResources(await showState(stack, workspace, moto));
   if (left.length > 0) throw new Error(`terraform destroy in ${run.label} left ${left.length} resources in the state: ${left.map((r) => r.address).join(", ")}`);
 }
