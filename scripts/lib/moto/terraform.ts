@@ -74,14 +74,26 @@ export function environmentOf(stack: SynthesizedStack, workspace: string): Envir
 export interface Prerequisites {
   /** The config's hosted zone id -> the id moto gave the zone of the same name. */
   zoneIds: Map<string, string>;
+  /** The root of the organization created for stacks that manage organization units. */
+  organizationRootId?: string;
   /** Where the prerequisites' own Terraform state is (destroyed last); "" when there are none. */
   dir: string;
 }
 
+/** An organization root id as AWS Organizations writes it (r- and 4 to 32 letters or digits). */
+const ROOT_ID = /^r-[0-9a-z]{4,32}$/;
+
+/** Organization units the config places under the root, by the root's literal id. */
+function unitsUnderRoot(stack: SynthesizedStack): string[] {
+  const units = stack.json.resource?.aws_organizations_organizational_unit ?? {};
+  return Object.keys(units).filter((name) => ROOT_ID.test(String(units[name].parent_id)));
+}
+
 /**
  * What a real account holds before the platform is deployed into it: the workspace's hosted
- * zones. moto gives every zone an id of its own, so the stacks are pointed at that id (see
- * writeStackOverride); everything else is the config's own.
+ * zones, and the organization when a stack manages organization units. moto gives both ids of
+ * its own, so the stacks are pointed at those (see writeStackOverride); everything else is the
+ * config's own.
  */
 export async function createPrerequisites(
   outdir: string,
@@ -95,19 +107,27 @@ export async function createPrerequisites(
     const { hostedZone } = environmentOf(stack, workspace);
     zones.set(hostedZone.id, hostedZone.name);
   }
+  const organization = stacks.some((s) => unitsUnderRoot(s).length > 0);
   const dir = join(outdir, "moto-prerequisites");
   rmSync(dir, { recursive: true, force: true });
-  if (zones.size === 0) return { zoneIds: new Map(), dir: "" };
+  if (zones.size === 0 && !organization) return { zoneIds: new Map(), dir: "" };
   mkdirSync(dir, { recursive: true });
-  const zoneResources = Object.fromEntries([...zones].map(([id, name]) => [id, { name, comment: `prerequisite of the platform (config id ${id})`, force_destroy: true }]));
+  const resource: Record<string, unknown> = {
+    aws_route53_zone: Object.fromEntries([...zones].map(([id, name]) => [id, { name, comment: `prerequisite of the platform (config id ${id})`, force_destroy: true }])),
+  };
+  if (organization) resource.aws_organizations_organization = { organization: { feature_set: "ALL", enabled_policy_types: ["SERVICE_CONTROL_POLICY"] } };
+  const output = {
+    zone_ids: Object.fromEntries([...zones.keys()].map((id) => [id, `\${aws_route53_zone.${id}.zone_id}`])),
+    root_id: organization ? "${aws_organizations_organization.organization.roots[0].id}" : null,
+  };
   writeFileSync(
     join(dir, "main.tf.json"),
     `${JSON.stringify(
       {
         terraform: { required_providers: { aws: { source: "hashicorp/aws", version: AWS_PROVIDER_VERSION } } },
         provider: { aws: [{ region: "us-east-1", ...motoProvider(moto.endpoint) }] },
-        resource: { aws_route53_zone: zoneResources },
-        output: { zone_ids: { value: Object.fromEntries([...zones.keys()].map((id) => [id, `\${aws_route53_zone.${id}.zone_id}`])) } },
+        resource,
+        output: { prerequisites: { value: output } },
       },
       null,
       2,
@@ -116,8 +136,9 @@ export async function createPrerequisites(
   const run = { cwd: dir, label: "prerequisites", env: motoEnv(moto), echo };
   await init(["init", "-input=false", "-no-color"], run, "terraform init of the prerequisites");
   await must("terraform apply of the prerequisites", terraform(["apply", "-auto-approve", "-input=false", "-no-color"], run));
-  const output = await must("terraform output of the prerequisites", terraform(["output", "-json", "zone_ids"], run));
-  return { zoneIds: new Map(Object.entries(JSON.parse(output.stdout) as Record<string, string>)), dir };
+  const shown = await must("terraform output of the prerequisites", terraform(["output", "-json", "prerequisites"], run));
+  const created = JSON.parse(shown.stdout) as { zone_ids: Record<string, string>; root_id: string | null };
+  return { zoneIds: new Map(Object.entries(created.zone_ids)), organizationRootId: created.root_id ?? undefined, dir };
 }
 
 export async function destroyPrerequisites(prerequisites: Prerequisites, moto: RunningMoto, echo = false): Promise<void> {
@@ -126,14 +147,22 @@ export async function destroyPrerequisites(prerequisites: Prerequisites, moto: R
   await must("terraform destroy of the prerequisites", terraform(["destroy", "-auto-approve", "-input=false", "-no-color"], run));
 }
 
-/** The stack's override file: provider at moto, and the workspace's environment with moto's zone ids. */
+/**
+ * The stack's override file: provider at moto, the workspace's environment with moto's zone ids,
+ * and organization units under moto's organization root.
+ */
 export function writeStackOverride(stack: SynthesizedStack, workspace: string, moto: RunningMoto, prerequisites: Prerequisites) {
   const environments = structuredClone(stack.json.locals?.environments ?? {}) as Record<string, Environment>;
   const environment = environments[workspace];
   const zoneId = prerequisites.zoneIds.get(environment.hostedZone.id);
   if (!zoneId) throw new Error(`no prerequisite hosted zone for ${environment.hostedZone.id} (${stack.name})`);
   environment.hostedZone.id = zoneId;
-  const override = { provider: { aws: [motoProvider(moto.endpoint)] }, locals: { environments } };
+  const override: Record<string, unknown> = { provider: { aws: [motoProvider(moto.endpoint)] }, locals: { environments } };
+  const units = unitsUnderRoot(stack);
+  if (units.length > 0) {
+    if (!prerequisites.organizationRootId) throw new Error(`${stack.name} places organization units under the root, but no organization was created`);
+    override.resource = { aws_organizations_organizational_unit: Object.fromEntries(units.map((name) => [name, { parent_id: prerequisites.organizationRootId }])) };
+  }
   writeFileSync(join(stack.dir, MOTO_OVERRIDE_FILE), `${JSON.stringify(override, null, 2)}\n`);
 }
 
