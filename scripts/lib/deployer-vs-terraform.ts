@@ -258,7 +258,7 @@ function ctyTypeOf(value: unknown): CtyType {
  * A state with outputs only: what `terraform_remote_state` reads of a stack the local cloud
  * deployed, so the stacks that read it plan with the same values the deployer used.
  */
-export function outputsOnlyState(outputs: Record<string, unknown>): string {
+function outputsOnlyState(outputs: Record<string, unknown>): string {
   const entries = Object.entries(outputs).map(([name, value]) => [name, { value, type: ctyTypeOf(value) }]);
   return `${JSON.stringify({ version: 4, terraform_version: "1.11.0", serial: 1, lineage: "local-cloud-outputs", outputs: Object.fromEntries(entries), resources: [] }, null, 2)}\n`;
 }
@@ -346,7 +346,7 @@ function sameShape(state: unknown, local: unknown, ids: IdCorrespondence, config
 }
 
 /** `type.name.attribute` of every resource attribute the stack's expressions read. */
-export function referencedAttributes(stackJson: unknown): Set<string> {
+function referencedAttributes(stackJson: unknown): Set<string> {
   const text = JSON.stringify(stackJson);
   return new Set([...text.matchAll(/\b(aws_[a-z0-9_]+)\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?\.([a-z0-9_]+)/g)].map((m) => `${m[1]}.${m[2]}.${m[3]}`));
 }

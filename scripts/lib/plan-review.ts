@@ -66,7 +66,7 @@ function checkout(repoDir: string, commit: string, dir: string) {
  * Synthesizes the revision in `srcDir` as `cdktf synth` does: its cdktf.json `app` command with
  * CDKTF_OUTDIR, for the deploy target given in PLATFORM_TARGET.
  */
-export function synthRevision(srcDir: string, outdir: string, target: string, what: string): SynthesizedStack[] {
+function synthRevision(srcDir: string, outdir: string, target: string, what: string): SynthesizedStack[] {
   const app = (JSON.parse(readFileSync(join(srcDir, "cdktf.json"), "utf8")) as { app?: string }).app;
   if (!app) throw new PlanReviewFailed(`${what}: cdktf.json has no "app" command`);
   rmSync(outdir, { recursive: true, force: true });

@@ -53,8 +53,8 @@ export const STATEFUL_TYPES = new Set([
   "aws_sns_topic",
 ]);
 
-export const SENSITIVE = "(sensitive value)";
-export const UNKNOWN = "(known after apply)";
+const SENSITIVE = "(sensitive value)";
+const UNKNOWN = "(known after apply)";
 /** Names of values that are secrets whatever the provider's schema says. */
 const SECRET_NAME = /(password|secret|token|private_?key|credential)/i;
 

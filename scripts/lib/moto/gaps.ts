@@ -18,7 +18,7 @@ export interface UnexpectedChange {
 }
 
 /** Top-level attributes an update sets to another value, or to a value known only after apply. */
-export function changedAttributes(change: PlanResourceChange["change"]): string[] {
+function changedAttributes(change: PlanResourceChange["change"]): string[] {
   const before = change.before ?? {};
   const after = change.after ?? {};
   const unknown = change.after_unknown ?? {};

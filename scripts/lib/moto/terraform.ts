@@ -13,7 +13,7 @@ import { stateResources, type PlanJson, type StateJson } from "../terraform-json
 import type { RunningMoto } from "./server";
 
 /** Override files Terraform merges into the stack (`*_override.tf.json`). */
-export const MOTO_OVERRIDE_FILE = "moto_override.tf.json";
+const MOTO_OVERRIDE_FILE = "moto_override.tf.json";
 const RELEASE_OVERRIDE_FILE = "moto_release_override.tf.json";
 
 /**
