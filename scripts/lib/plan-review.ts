@@ -78,8 +78,9 @@ function synthRevision(srcDir: string, outdir: string, target: string, what: str
   });
   if (result.status !== 0) {
     const output = (result.stderr || result.stdout).trim();
-    const hint = output.includes("is not a deploy target") ? `\n${what} predates PLATFORM_TARGET=${target}; review against a later base.` : "";
-    throw new PlanReviewFailed(`${what}: synth (${app}, PLATFORM_TARGET=${target}) failed:\n${output}${hint}`);
+    const unknownTarget = output.split("\n").find((line) => /^\w*Error: .*is not a deploy target/.test(line));
+    if (unknownTarget) throw new PlanReviewFailed(`${what} predates PLATFORM_TARGET=${target} (${unknownTarget.replace(/^\w*Error: /, "")}); review against a later base`);
+    throw new PlanReviewFailed(`${what}: synth (${app}, PLATFORM_TARGET=${target}) failed:\n${output.split("\n").slice(-40).join("\n")}`);
   }
   return readSynthesized(outdir);
 }
