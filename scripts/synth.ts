@@ -12,7 +12,8 @@ const cli = defineCli({
       type: "string",
       value: `<${DEPLOY_TARGETS.join("|")}>`,
       choices: DEPLOY_TARGETS,
-      description: "aws: S3 state and deploy roles (what gets deployed); offline: local state, no credentials. Default: $PLATFORM_TARGET, else aws",
+      description:
+        "aws: S3 state and deploy roles (what gets deployed); offline: local state, no credentials; moto: offline without what moto cannot create (stacks/moto-target.ts). Default: $PLATFORM_TARGET, else aws",
     },
     outdir: { type: "string", value: "<dir>", description: "where to write the stacks (default cdktf.out, or cdktf.out/offline for target offline)" },
   },
@@ -21,7 +22,7 @@ const cli = defineCli({
 cli.main(({ values }) => {
   const target = values.target ? targetFromEnv(values.target) : targetFromEnv();
   const started = performance.now();
-  console.log(`synth: target ${target} (${target === "aws" ? "S3 state, deploy roles" : "local state, no credentials"})`);
+  console.log(`synth: target ${target} (${target === "aws" ? "S3 state, deploy roles" : target === "moto" ? "local state, no credentials, moto's gaps left out" : "local state, no credentials"})`);
   const result = synth({ target, outdir: values.outdir });
   for (const stack of result.stacks) console.log(`  ${stack} -> ${result.stackFile(stack)}`);
   console.log(`synth: ${result.stacks.length} stacks in ${((performance.now() - started) / 1000).toFixed(1)} s`);

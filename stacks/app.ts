@@ -1,7 +1,8 @@
 // The whole platform: one regional stack per configured region, global DNS, org guardrails.
-import { App } from "cdktf";
+import { App, Aspects } from "cdktf";
 import type { PlatformConfig } from "./config";
 import { GlobalDns } from "./global-dns";
+import { LeaveOutMotoGaps } from "./moto-target";
 import { OrgGuardrails } from "./org-guardrails";
 import { DEPLOY_TARGETS, type DeployTarget } from "./platform-stack";
 import { RegionalPlatform } from "./regional-platform";
@@ -12,7 +13,9 @@ export function buildApp(config: PlatformConfig, target: DeployTarget, outdir?: 
   const dns = new GlobalDns(app, { config, target });
   // global-dns reads the regional stacks' outputs from their state: deploy them first.
   for (const stack of regional) dns.addDependency(stack);
-  new OrgGuardrails(app, { config, target });
+  const org = new OrgGuardrails(app, { config, target });
+  // cdktf runs the aspects of each stack, not the app's.
+  if (target === "moto") for (const stack of [...regional, dns, org]) Aspects.of(stack).add(new LeaveOutMotoGaps());
   return app;
 }
 

@@ -16,9 +16,10 @@ import { WorkspaceEnvironment } from "./workspace-environment";
 /**
  * `aws`: S3 state with workspace key prefixes and locking, the provider assumes the deploy role.
  * `offline`: local state and no role, for `terraform plan -refresh=false` without credentials.
+ * `moto`: `offline` without what the moto AWS emulator cannot create (stacks/moto-target.ts).
  */
-export type DeployTarget = "aws" | "offline";
-export const DEPLOY_TARGETS: readonly DeployTarget[] = ["aws", "offline"];
+export type DeployTarget = "aws" | "offline" | "moto";
+export const DEPLOY_TARGETS: readonly DeployTarget[] = ["aws", "offline", "moto"];
 
 export interface PlatformStackProps {
   config: PlatformConfig;

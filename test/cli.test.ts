@@ -19,9 +19,10 @@ const tools = scripts.filter((name) => !NOT_TOOLS.includes(name));
 /** One value each script refuses, and the words its one-line complaint must contain. */
 const BAD_VALUES: Record<string, { args: string[]; says: string }> = {
   start: { args: ["--port", "http"], says: '--port must be a whole number >= 0 and <= 65535, got "http"' },
-  synth: { args: ["--target", "azure"], says: '--target must be one of aws, offline, got "azure"' },
+  synth: { args: ["--target", "azure"], says: '--target must be one of aws, offline, moto, got "azure"' },
   validate: { args: ["--verbose=yes"], says: "option --verbose takes no value" },
   plan: { args: ["--workspace"], says: "option --workspace needs a value" },
+  "apply-check": { args: ["--deploy-with", "pulumi"], says: '--deploy-with must be one of terraform, cdktf, got "pulumi"' },
   guardrails: { args: ["--outdir"], says: "option --outdir needs a value" },
   "guardrails:verify": { args: ["--member-role", "no/slashes"], says: '--member-role must be an IAM role name, got "no/slashes"' },
   "display:test": { args: ["--cycles", "0"], says: '--cycles must be a whole number >= 1, got "0"' },

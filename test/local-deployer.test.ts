@@ -29,6 +29,9 @@ describe("expressions", () => {
     ["${local.m[\"k-1\"]}", "v", { local: { m: { "k-1": "v" } } }],
     ["${jsonencode({b = 1, \"a\" = [true, null]})}", '{"a":[true,null],"b":1}'],
     ['${jsonencode({"Resource" = ["${local.arn}:*"]})}', '{"Resource":["arn:x:*"]}', { local: { arn: "arn:x" } }],
+    // Terraform 1.11's own answers (terraform console): Go's encoding/json escapes, byte order in sets.
+    ['${jsonencode({a = "<b>&\u2028"})}', '{"a":"\\u003cb\\u003e\\u0026\\u2028"}'],
+    ['${join(",", toset(["b", "B", "a", "_"]))}', "B,_,a,b"],
     ["${join(\", \", keys({z = 1, a = 2}))}", "a, z"],
     ["${lookup({a = 1}, \"b\", 0)}", 0],
     ["${contains([\"dev\", \"prod\"], \"prod\")}", true],

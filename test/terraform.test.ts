@@ -5,33 +5,16 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { synth } from "../scripts/lib/synth";
 import { readSynthesized } from "../scripts/lib/synthesized";
-import { TerraformUnavailable, terraform, terraformEnv, terraformVersion } from "../scripts/lib/terraform-cli";
+import { terraform } from "../scripts/lib/terraform-cli";
 import { planAll, validateAll } from "../scripts/lib/terraform-runs";
 import { loadConfig } from "../stacks/config";
+import { terraformMissing } from "./helpers/tools";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 
-function terraformAvailability(): string | undefined {
-  try {
-    terraformVersion();
-    terraformEnv();
-    return undefined;
-  } catch (error) {
-    if (error instanceof TerraformUnavailable) return error.message;
-    throw error;
-  }
-}
-
-const missing = terraformAvailability();
-if (missing) {
-  const message = `\n!!! terraform tests NOT RUN: ${missing}\n!!! validate and plan are unchecked on this machine\n`;
-  if (process.env.REQUIRE_TERRAFORM === "1") throw new Error(message);
-  console.warn(message);
-}
-
 const config = loadConfig();
 
-describe.skipIf(Boolean(missing))("terraform (offline mirror)", () => {
+describe.skipIf(Boolean(terraformMissing))("terraform (offline mirror)", () => {
   let offlineOutdir: string;
   beforeAll(() => {
     offlineOutdir = mkdtempSync(join(tmpdir(), "terraform-offline-"));

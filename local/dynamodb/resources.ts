@@ -68,7 +68,8 @@ export const dynamodbResources: Record<string, Handler> = {
       }
       services.dynamodb.coordinator.replicate(config.name, region, ...replicas);
     }
-    // The table's own region and account: dynalite names every table in one region of its own.
+    // The table's own region and account (dynalite names us-east-1 whatever region it stands for):
+    // arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}, Service Authorization Reference.
     const arn = `arn:aws:dynamodb:${region}:${accountId}:table/${config.name}`;
     return {
       id: config.name,

@@ -10,7 +10,7 @@ export { REPO_ROOT };
 
 /** Where each target is synthesized: the real deployment's config in cdktf.out, as cdktf expects. */
 export function defaultOutdir(target: DeployTarget): string {
-  return target === "aws" ? join(REPO_ROOT, "cdktf.out") : join(REPO_ROOT, "cdktf.out", "offline");
+  return target === "aws" ? join(REPO_ROOT, "cdktf.out") : join(REPO_ROOT, "cdktf.out", target);
 }
 
 export interface SynthResult {

@@ -22,7 +22,7 @@ interface RunOptions {
   log?: (line: string) => void;
 }
 
-async function must(step: string, run: Promise<TerraformRun>): Promise<TerraformRun> {
+export async function must(step: string, run: Promise<TerraformRun>): Promise<TerraformRun> {
   const result = await run;
   if (result.code !== 0) throw new TerraformFailed(step, result);
   return result;
@@ -31,14 +31,14 @@ async function must(step: string, run: Promise<TerraformRun>): Promise<Terraform
 // Terraform's plugin cache is not safe for concurrent `terraform init` (two inits filling an
 // empty cache fail with "file exists"): inits take turns, the rest runs in parallel.
 let initTurn: Promise<unknown> = Promise.resolve();
-function init(args: string[], run: Parameters<typeof terraform>[1], step: string): Promise<TerraformRun> {
+export function init(args: string[], run: Parameters<typeof terraform>[1], step: string): Promise<TerraformRun> {
   const result = initTurn.then(() => must(step, terraform(args, run)));
   initTurn = result.catch(() => undefined);
   return result;
 }
 
 /** Runs `work` for each item with at most `limit` at a time; the machine has 2 cores. */
-async function inParallel<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function inParallel<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -49,6 +49,19 @@ async function inParallel<T, R>(items: T[], limit: number, work: (item: T) => Pr
   });
   await Promise.all(workers);
   return results;
+}
+
+/**
+ * Runs `work` for each stack, two at a time, each once the stacks named by `after(stack)` are
+ * done; `stacks` lists every stack after those it waits for.
+ */
+export async function inOrder(stacks: SynthesizedStack[], after: (s: SynthesizedStack) => string[], work: (s: SynthesizedStack) => Promise<void>) {
+  const done = new Map<string, Promise<void>>();
+  await inParallel(stacks, 2, async (stack) => {
+    const finished = Promise.all(after(stack).map((name) => done.get(name))).then(() => work(stack));
+    done.set(stack.name, finished);
+    await finished;
+  });
 }
 
 export async function validateAll(outdir: string, options: RunOptions = {}): Promise<string[]> {
@@ -75,7 +88,7 @@ export interface PlanOptions extends RunOptions {
 }
 
 /** Credentials that let the provider configure itself offline; no AWS API is called with -refresh=false. */
-const OFFLINE_ENV = {
+export const OFFLINE_ENV = {
   AWS_ACCESS_KEY_ID: "offline-plan",
   AWS_SECRET_ACCESS_KEY: "offline-plan",
   AWS_EC2_METADATA_DISABLED: "true",
@@ -99,30 +112,22 @@ export async function planAll(outdir: string, options: PlanOptions = {}): Promis
   const stacks = all.filter((s) => !options.stacks || options.stacks.includes(s.name));
   const knownWorkspaces = new Set(all.flatMap((s) => s.workspaces));
   const summaries: PlanSummary[] = [];
-  const planned = new Map<string, Promise<void>>();
 
   // A stack is planned once the stacks it reads state from are planned; independent ones run two at a time.
-  await inParallel(stacks, 2, async (stack) => {
-    await Promise.all(stack.dependencies.map((d) => planned.get(d)));
-    const done = (async () => {
-      // A workspace no stack is deployed in is planned anyway, so that Terraform's own guard
-      // refuses it with its message; a known one is planned only where the stack is deployed.
-      const workspaces = options.workspaces
-        ? options.workspaces.filter((w) => stack.workspaces.includes(w) || !knownWorkspaces.has(w))
-        : stack.workspaces;
-      log(`plan: ${stack.name}: terraform init (${options.online ? "S3 backend" : "local backend, offline mirror"})`);
-      await init(["init", "-input=false", "-no-color"], { cwd: stack.dir, label: stack.name, echo: options.echo }, `terraform init in ${stack.name}`);
-      for (const workspace of workspaces) {
-        log(`plan: ${stack.name}: workspace ${workspace}: terraform plan${options.online ? "" : " -refresh=false"}`);
-        const summary = await planStack(stack, workspace, options);
-        const c = summary.counts;
-        log(`plan: ${stack.name}/${workspace}: ${c.create} to add, ${c.update} to change, ${c.replace} to replace, ${c.delete} to destroy`);
-        summaries.push(summary);
-        if (!options.online) writeEmptyState(stack, workspace);
-      }
-    })();
-    planned.set(stack.name, done);
-    await done;
+  await inOrder(stacks, (s) => s.dependencies, async (stack) => {
+    // A workspace no stack is deployed in is planned anyway, so that Terraform's own guard
+    // refuses it with its message; a known one is planned only where the stack is deployed.
+    const workspaces = options.workspaces ? options.workspaces.filter((w) => stack.workspaces.includes(w) || !knownWorkspaces.has(w)) : stack.workspaces;
+    log(`plan: ${stack.name}: terraform init (${options.online ? "S3 backend" : "local backend, offline mirror"})`);
+    await init(["init", "-input=false", "-no-color"], { cwd: stack.dir, label: stack.name, echo: options.echo }, `terraform init in ${stack.name}`);
+    for (const workspace of workspaces) {
+      log(`plan: ${stack.name}: workspace ${workspace}: terraform plan${options.online ? "" : " -refresh=false"}`);
+      const summary = await planStack(stack, workspace, options);
+      const c = summary.counts;
+      log(`plan: ${stack.name}/${workspace}: ${c.create} to add, ${c.update} to change, ${c.replace} to replace, ${c.delete} to destroy`);
+      summaries.push(summary);
+      if (!options.online) writeEmptyState(stack, workspace);
+    }
   });
   const order = (s: PlanSummary) => stacks.findIndex((x) => x.name === s.stack);
   return summaries.sort((a, b) => order(a) - order(b) || a.workspace.localeCompare(b.workspace));

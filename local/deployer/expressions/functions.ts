@@ -1,7 +1,7 @@
 // Terraform's built-in functions, as far as synthesized CDKTF configurations use them. Each
 // behaves as Terraform documents it; anything else is an error that names the function.
 import { createHash } from "node:crypto";
-import { ExpressionError, isObject, toTerraformString } from "./values";
+import { ExpressionError, isObject, terraformJson, toTerraformString } from "./values";
 
 type Fn = (...args: any[]) => unknown;
 
@@ -19,23 +19,21 @@ function object(value: unknown, what = "argument"): Record<string, unknown> {
   throw new ExpressionError(`${what} must be a map or object, got ${value === null ? "null" : Array.isArray(value) ? "list" : typeof value}`);
 }
 
-/** Terraform serializes object attributes in lexical order. */
-function sortKeysDeep(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeysDeep);
-  if (isObject(value)) {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sortKeysDeep(value[k])]),
-    );
-  }
-  return value;
-}
-
 /** What Terraform's regex returns: the match, its groups as a list, or its named groups as a map. */
 function regexResult(match: RegExpMatchArray): unknown {
   if (match.groups) return { ...match.groups };
   return match.length > 1 ? match.slice(1) : match[0];
+}
+
+/**
+ * The order Terraform lists a set in: numbers by value, strings by their bytes (code units, not a
+ * locale's collation: "B" < "_" < "a"), anything else by its JSON.
+ */
+function setOrder(a: unknown, b: unknown): number {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  const x = typeof a === "string" ? a : JSON.stringify(a);
+  const y = typeof b === "string" ? b : JSON.stringify(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 function unique(values: unknown[]): unknown[] {
@@ -83,7 +81,7 @@ function format(spec: unknown, ...args: unknown[]): string {
 }
 
 export const FUNCTIONS: Record<string, Fn> = {
-  jsonencode: (value) => JSON.stringify(sortKeysDeep(value)),
+  jsonencode: terraformJson,
   jsondecode: (text) => {
     try {
       return JSON.parse(toTerraformString(text));
@@ -104,7 +102,7 @@ export const FUNCTIONS: Record<string, Fn> = {
     throw new ExpressionError(`cannot convert ${JSON.stringify(value)} to a bool`);
   },
   tolist: (value) => (value === null ? null : [...list(value)]),
-  toset: (value) => (value === null ? null : unique(list(value)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))),
+  toset: (value) => (value === null ? null : unique(list(value)).sort(setOrder)),
   tomap: (value) => (value === null ? null : { ...object(value) }),
   keys: (value) => Object.keys(object(value)).sort(),
   values: (value) => {
