@@ -28,13 +28,12 @@ export interface Block {
 
 export type ResourceSchemas = Record<string, Block>;
 
-/** The AWS provider's resource schemas, read from an initialized stack directory. */
+/** The resource schemas of the stack's providers (AWS's, and Terraform's built-in one for terraform_data), read from an initialized stack directory. */
 export async function resourceSchemas(initializedDir: string): Promise<ResourceSchemas> {
   const run = await must("terraform providers schema", terraform(["providers", "schema", "-json"], { cwd: initializedDir, label: "schema" }));
-  const schemas = JSON.parse(run.stdout).provider_schemas as Record<string, { resource_schemas: Record<string, { block: Block }> }>;
-  const aws = Object.entries(schemas).find(([source]) => source.endsWith("/hashicorp/aws"));
-  if (!aws) throw new Error(`no hashicorp/aws provider schema in ${initializedDir}`);
-  return Object.fromEntries(Object.entries(aws[1].resource_schemas).map(([type, s]) => [type, s.block]));
+  const schemas = JSON.parse(run.stdout).provider_schemas as Record<string, { resource_schemas?: Record<string, { block: Block }> }>;
+  if (!Object.keys(schemas).some((source) => source.endsWith("/hashicorp/aws"))) throw new Error(`no hashicorp/aws provider schema in ${initializedDir}`);
+  return Object.fromEntries(Object.values(schemas).flatMap((provider) => Object.entries(provider.resource_schemas ?? {}).map(([type, s]) => [type, s.block])));
 }
 
 export interface AttributeDifference {
