@@ -1,8 +1,9 @@
-// The application's state between invocations: one DynamoDB item per application holding the
-// engine snapshot (gzip'd JSON), the last sequence number processed per shard (so a batch that
-// Lambda delivers again is not counted twice), and an outbox of output rows not yet confirmed
-// delivered. Every write is conditional on the version read, so two concurrent invocations
-// (a batch and a clock tick) cannot overwrite each other's work: the loser reads again and redoes.
+// The single writer's state between invocations (SQL that cannot be split by shard): one DynamoDB
+// item per application holding the engine snapshot (gzip'd JSON), the last sequence number
+// processed per shard (so a batch that Lambda delivers again is not counted twice), and an outbox
+// of output rows not yet confirmed delivered. Every write is conditional on the version read, so
+// two concurrent invocations (two shards, a batch and a clock tick) cannot overwrite each other's
+// work: the loser reads again and redoes. With many shards they contend for this one item.
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
   ConditionalCheckFailedException,
@@ -14,14 +15,11 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { ApplicationSnapshot } from "../lib/streaming-sql";
 import { RuntimeError } from "./errors";
+import type { StateMeter } from "./meter";
+import type { OutputRecord } from "./output";
 
 /** A DynamoDB item is at most 400 KB; leave room for the key, outbox and attribute names. */
-const MAX_STATE_BYTES = 380_000;
-
-export interface OutputRecord {
-  data: string;
-  partitionKey: string;
-}
+export const MAX_STATE_BYTES = 380_000;
 
 export interface StoredState {
   /** 0 when there is no item yet. */
@@ -33,13 +31,18 @@ export interface StoredState {
 }
 
 export class StateStore {
+  /** Size of the item as last written, for metering updates of it. */
+  private itemBytes = 0;
+
   constructor(
     private readonly dynamodb: DynamoDBClient,
     private readonly table: string,
     private readonly application: string,
+    private readonly meter: StateMeter,
   ) {}
 
   async load(): Promise<StoredState> {
+    this.meter.reads++;
     const { Item } = await this.dynamodb.send(
       new GetItemCommand({ TableName: this.table, Key: this.key(), ConsistentRead: true }),
     );
@@ -71,6 +74,8 @@ export class StateStore {
       throw new RuntimeError("STATE_TOO_LARGE", `the application state is ${state.length} bytes gzip'd, more than a DynamoDB item holds (${MAX_STATE_BYTES}); use a smaller subSampleSize or numberOfTrees`);
     }
     const next = version + 1;
+    this.itemBytes = state.length + JSON.stringify(outbox).length;
+    this.meter.wrote(this.itemBytes);
     try {
       await this.dynamodb.send(
         new PutItemCommand({
@@ -87,13 +92,16 @@ export class StateStore {
       );
       return next;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      this.meter.conflicts++;
+      return undefined;
     }
   }
 
   /** Empties the outbox once its rows are delivered; returns the new version, or undefined if the item moved on. */
   async clearOutbox(version: number): Promise<number | undefined> {
+    // An update is charged by the size of the whole item.
+    this.meter.wrote(this.itemBytes);
     try {
       await this.dynamodb.send(
         new UpdateItemCommand({
@@ -106,8 +114,9 @@ export class StateStore {
       );
       return version + 1;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      this.meter.conflicts++;
+      return undefined;
     }
   }
 

@@ -1,0 +1,22 @@
+// What an invocation did to its state, counted as it goes and logged once at the end
+// (code INVOCATION): the figures that show whether the state is touched per record or per window.
+
+export class StateMeter {
+  /** Read requests (GetItem, BatchGetItem). */
+  reads = 0;
+  /** Write requests (PutItem, UpdateItem, DeleteItem), successful or not. */
+  writes = 0;
+  /** Sum over writes of the written item's size in KB, rounded up: DynamoDB's write units. */
+  writeUnits = 0;
+  /** Conditional writes that lost to another writer and had to be redone. */
+  conflicts = 0;
+
+  wrote(itemBytes: number): void {
+    this.writes++;
+    this.writeUnits += Math.max(1, Math.ceil(itemBytes / 1024));
+  }
+}
+
+export function log(level: "info" | "warn" | "error", code: string, detail: Record<string, unknown>): void {
+  console.log(JSON.stringify({ level, code, ...detail }));
+}
