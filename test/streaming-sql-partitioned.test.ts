@@ -30,7 +30,9 @@ interface Row {
  * its partial windows after random batches, and the merger closes a window once every shard's
  * ROWTIME has passed its end, as the runtime does.
  */
-function runSplit(sql: string, inputs: typeof INPUTS, rows: Row[], shards: number, seed: number, streams: string[], end: number): OutputRow[] {
+type Inputs = Parameters<typeof compile>[1]["inputs"];
+
+function runSplit(sql: string, inputs: Inputs, rows: Row[], shards: number, seed: number, streams: string[], end: number): OutputRow[] {
   const random = new SeededRandom(seed);
   const byShard: Row[][] = Array.from({ length: shards }, () => []);
   for (const row of rows) byShard[Math.floor(random.next() * shards)].push(row);
@@ -60,7 +62,7 @@ function runSplit(sql: string, inputs: typeof INPUTS, rows: Row[], shards: numbe
   return out;
 }
 
-function runWhole(sql: string, inputs: typeof INPUTS, rows: Row[], streams: string[], end: number): OutputRow[] {
+function runWhole(sql: string, inputs: Inputs, rows: Row[], streams: string[], end: number): OutputRow[] {
   const app = compile(sql, { inputs });
   const out = watch(app, streams);
   for (const row of rows) app.insert(SOURCE, row.values, row.rowtime);

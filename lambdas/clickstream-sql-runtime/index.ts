@@ -59,7 +59,7 @@ export async function handler(event: unknown, lambdaContext?: Pick<LambdaContext
     meter,
     now,
     deadline: now + (lambdaContext?.getRemainingTimeInMillis() ?? DEFAULT_REMAINING_MS),
-    invocationId: lambdaContext?.awsRequestId ?? randomUUID(),
+    invocationId: lambdaContext?.awsRequestId || randomUUID(),
   };
   let summary: RuntimeSummary | undefined;
   try {

@@ -152,21 +152,16 @@ class WindowCloser {
       const before = windows.closedThrough ?? Number.NEGATIVE_INFINITY;
       const retired = new Set(windows.retired);
       const shards = await this.store.readShards(windows.shards);
-      const live = windows.shards.filter((id) => !retired.has(id));
       // A registered shard that has not written yet is where the windows are: it holds them open.
       const clockOf = (id: string) => shards.get(id)!.clock ?? before;
+      const behind = (id: string) => options.fenceTo !== undefined && clockOf(id) < options.fenceTo;
+      const finished = options.retireFinished ? await this.finishedShards(windows.shards.filter((id) => !retired.has(id) && behind(id)), shards) : [];
+      const live = windows.shards.filter((id) => !retired.has(id) && !finished.includes(id));
       const natural = live.length > 0 ? Math.min(...live.map(clockOf)) : before;
       const target = Math.max(natural, options.fenceTo ?? Number.NEGATIVE_INFINITY);
       // Only a window some shard has counted rows in needs closing; empty windows give no rows.
       const closes = windows.shards.some((id) => firstWindowEnd(shards.get(id)!.partials, before) <= target);
-
-      const finished: string[] = [];
-      if (closes && options.fenceTo !== undefined && options.fenceTo > natural) {
-        const laggards = live.filter((id) => clockOf(id) < options.fenceTo!);
-        if (options.retireFinished) finished.push(...(await this.finishedShards(laggards, shards)));
-        const fenced = await this.fence(laggards.filter((id) => !finished.includes(id)), shards, options.fenceTo);
-        if (!fenced) continue;
-      }
+      if (closes && !(await this.fence(live.filter(behind), shards, target))) continue;
       const through = closes ? target : before;
       const retiredNow = [...windows.retired, ...finished];
       const gone = retiredNow.filter((id) => lastWindowEnd(shards.get(id)!.partials, before) <= through);

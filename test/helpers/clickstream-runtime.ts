@@ -85,6 +85,8 @@ export interface RuntimeRig {
   kinesis: KinesisClient;
   /** Fails the next request matching the fault, as if the invocation died there. */
   failNext(fault: Fault): void;
+  /** Faults that have not fired yet. */
+  pendingFaults(): number;
   createStream(name: string, shards: number): Promise<void>;
   /** A fresh Lambda container: the module loaded again, nothing cached. */
   coldStart(): Promise<Handler>;
@@ -139,6 +141,7 @@ export async function startRuntimeRig(env: Record<string, string>): Promise<Runt
     dynamodb,
     kinesis,
     failNext: (fault) => faults.push(fault),
+    pendingFaults: () => faults.length,
     createStream: async (name, shards) => {
       await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
     },
