@@ -18,6 +18,7 @@ export interface Environment {
   saml: SamlSettings;
   mars: MarsSettings;
   commentsAuth: { issuer: string; jwksUrl: string; audience: string };
+  clickstream: { inputStream: { mode: "PROVISIONED"; shards: number } | { mode: "ON_DEMAND" } };
 }
 
 /** The Mars weather display backend (modules/mars-display). */

@@ -89,6 +89,7 @@ export class RegionalPlatform extends PlatformStack {
       logRetentionDays,
       alerts: { email: env.list("alerts", "email"), sms: env.list("alerts", "sms") },
       legacyKinesisAnalytics: env.boolean("features", "legacyKinesisAnalytics"),
+      inputStream: { mode: env.string("clickstream", "inputStream", "mode"), shards: env.optionalNumber(["clickstream", "inputStream"], "shards") },
     });
 
     new Health(this, "health", {

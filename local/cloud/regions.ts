@@ -145,6 +145,7 @@ export class RegionRuntime {
         }),
         invoke: this.context.invoke,
         clock: this.context.clockAt,
+        now: this.context.now,
         log: this.context.log,
         idlePollMs: Math.max(20, 1000 / this.context.timeScale),
       },
