@@ -67,7 +67,7 @@ export async function handler(event: unknown, lambdaContext?: Pick<LambdaContext
     return summary;
   } finally {
     const { reads, writes, writeUnits, conflicts } = meter;
-    log("info", "INVOCATION", { event: work.kind, ...(summary ?? { mode, failed: true }), stateReads: reads, stateWrites: writes, writeUnits, conflicts });
+    log("info", "INVOCATION", { requestId: context.invocationId, event: work.kind, ...(summary ?? { mode, failed: true }), stateReads: reads, stateWrites: writes, writeUnits, conflicts });
   }
 }
 

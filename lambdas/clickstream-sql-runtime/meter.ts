@@ -1,5 +1,6 @@
 // What an invocation did to its state, counted as it goes and logged once at the end
 // (code INVOCATION): the figures that show whether the state is touched per record or per window.
+import { ConditionalCheckFailedException, type DynamoDBClient, type PutItemCommand, type UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 
 export class StateMeter {
   /** Read requests (GetItem, BatchGetItem). */
@@ -14,6 +15,22 @@ export class StateMeter {
   wrote(itemBytes: number): void {
     this.writes++;
     this.writeUnits += Math.max(1, Math.ceil(itemBytes / 1024));
+  }
+}
+
+/**
+ * Sends a conditional write of an item of `itemBytes`, metered; false (a conflict) when its
+ * condition failed because another writer changed the item first.
+ */
+export async function conditionalWrite(dynamodb: DynamoDBClient, meter: StateMeter, itemBytes: number, command: PutItemCommand | UpdateItemCommand): Promise<boolean> {
+  meter.wrote(itemBytes);
+  try {
+    await dynamodb.send(command as PutItemCommand);
+    return true;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    meter.conflicts++;
+    return false;
   }
 }
 

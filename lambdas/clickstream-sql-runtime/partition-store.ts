@@ -17,7 +17,6 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
   BatchGetItemCommand,
-  ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
@@ -26,7 +25,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { ApplicationSnapshot, Partials } from "../lib/streaming-sql";
 import { RuntimeError } from "./errors";
-import type { StateMeter } from "./meter";
+import { conditionalWrite, type StateMeter } from "./meter";
 import type { OutputRecord } from "./output";
 import { MAX_STATE_BYTES } from "./state-store";
 
@@ -239,42 +238,33 @@ export class PartitionStore {
   }
 
   private async conditionalPut(item: Record<string, AttributeValue>, version: number, bytes: number): Promise<boolean> {
-    this.meter.wrote(bytes);
-    return this.conditional(
-      () =>
-        new PutItemCommand({
-          TableName: this.table,
-          Item: item,
-          ...(version === 0
-            ? { ConditionExpression: "attribute_not_exists(application)" }
-            : { ConditionExpression: "version = :version", ExpressionAttributeValues: { ":version": { N: String(version) } } }),
-        }),
+    return conditionalWrite(
+      this.dynamodb,
+      this.meter,
+      bytes,
+      new PutItemCommand({
+        TableName: this.table,
+        Item: item,
+        ...(version === 0
+          ? { ConditionExpression: "attribute_not_exists(application)" }
+          : { ConditionExpression: "version = :version", ExpressionAttributeValues: { ":version": { N: String(version) } } }),
+      }),
     );
   }
 
   private async conditionalUpdate(key: string, version: number, update: string, values: Record<string, AttributeValue>, bytes: number): Promise<boolean> {
-    this.meter.wrote(bytes);
-    return this.conditional(
-      () =>
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: { application: { S: key } },
-          UpdateExpression: update,
-          ConditionExpression: "version = :version",
-          ExpressionAttributeValues: { ...values, ":version": { N: String(version) }, ":next": { N: String(version + 1) } },
-        }),
+    return conditionalWrite(
+      this.dynamodb,
+      this.meter,
+      bytes,
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { application: { S: key } },
+        UpdateExpression: update,
+        ConditionExpression: "version = :version",
+        ExpressionAttributeValues: { ...values, ":version": { N: String(version) }, ":next": { N: String(version + 1) } },
+      }),
     );
-  }
-
-  private async conditional(command: () => PutItemCommand | UpdateItemCommand): Promise<boolean> {
-    try {
-      await this.dynamodb.send(command() as PutItemCommand);
-      return true;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      this.meter.conflicts++;
-      return false;
-    }
   }
 }
 

@@ -22,10 +22,10 @@ import { isOpen, listShards, readToEnd } from "./input-shards";
 import { deliverRows } from "./output";
 import { PartitionStore, type OutboxRow, type ShardState, type WindowsState } from "./partition-store";
 import { byShard } from "./single-writer";
-import { INPUT, MAX_ATTEMPTS, OUTPUT, decode, newApplication, nextWindowEnd } from "./sql-application";
+import { INPUT, MAX_ATTEMPTS, OUTPUT, decode, newApplication, nextWindowEnd, restoredApplication } from "./sql-application";
 import { emptySummary, type RuntimeContext, type RuntimeSummary, type Work } from "./context";
 import { watchWindows } from "./window-log";
-import { ERROR_STREAM, SqlError, toCsvLine, type Application, type Partials } from "../lib/streaming-sql";
+import { ERROR_STREAM, toCsvLine, type Application, type Partials } from "../lib/streaming-sql";
 import type { KinesisEventRecord } from "../lib/kinesis-event";
 
 /**
@@ -299,18 +299,7 @@ function counterApplication(): Application {
 function mergedApplication(windows: WindowsState): Application {
   const reuse = merged?.version === windows.version ? merged.app : undefined;
   merged = undefined; // it changes now; it is kept again after a successful write
-  if (reuse) return reuse;
-  const app = newApplication();
-  if (!windows.snapshot) return app;
-  try {
-    app.restore(windows.snapshot);
-  } catch (error) {
-    // A new version of the SQL starts afresh, as a Kinesis Analytics application does when its code changes.
-    if (!(error instanceof SqlError && error.code === "SQL_SNAPSHOT")) throw error;
-    log("warn", "STATE_DISCARDED", { reason: error.message });
-    return newApplication();
-  }
-  return app;
+  return reuse ?? restoredApplication(windows.snapshot);
 }
 
 function requireInputStream(context: RuntimeContext): string {

@@ -3,13 +3,13 @@
 // rewrites, every record inserted through it in turn. Correct with any number of shards, but
 // every shard's invocations contend for the one item.
 import { shardOf, type KinesisEventRecord } from "../lib/kinesis-event";
-import { ERROR_STREAM, SqlError, toCsvLine, type Application } from "../lib/streaming-sql";
+import { ERROR_STREAM, toCsvLine, type Application, type ApplicationSnapshot } from "../lib/streaming-sql";
 import { RuntimeError } from "./errors";
 import { feedRecords } from "./input-records";
 import { deliverRows, type OutputRecord } from "./output";
 import { log } from "./meter";
 import { emptySummary, type RuntimeContext, type RuntimeSummary, type Work } from "./context";
-import { INPUT, OUTPUT, MAX_ATTEMPTS, decode, newApplication } from "./sql-application";
+import { INPUT, OUTPUT, MAX_ATTEMPTS, decode, restoredApplication } from "./sql-application";
 import { StateStore } from "./state-store";
 import { watchWindows } from "./window-log";
 
@@ -18,7 +18,7 @@ let cached: { version: number; app: Application } | undefined;
 
 export async function runSingleWriter(context: RuntimeContext, work: Work): Promise<RuntimeSummary> {
   const { config } = context;
-  const store = new StateStore(context.dynamodb, config.table, config.application, context.meter);
+  const store = new StateStore(context.dynamodb, config.table, config.application, context.meter, new Date(context.now).toISOString());
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const stored = await store.load();
     // A previous invocation committed these rows but may not have delivered them.
@@ -84,19 +84,8 @@ export function byShard(records: readonly KinesisEventRecord[]): Map<string, Kin
 }
 
 /** The application at a stored version: this container's copy if it is that version, else restored. */
-function applicationAt(version: number, snapshot: Parameters<Application["restore"]>[0] | undefined): Application {
+function applicationAt(version: number, snapshot: ApplicationSnapshot | undefined): Application {
   const reuse = cached?.version === version ? cached.app : undefined;
   cached = undefined; // whatever happens next changes it; it is cached again after a successful write
-  if (reuse) return reuse;
-  const app = newApplication();
-  if (!snapshot) return app;
-  try {
-    app.restore(snapshot);
-  } catch (error) {
-    // A new version of the SQL starts afresh, as a Kinesis Analytics application does when its code changes.
-    if (!(error instanceof SqlError && error.code === "SQL_SNAPSHOT")) throw error;
-    log("warn", "STATE_DISCARDED", { reason: error.message });
-    return newApplication();
-  }
-  return app;
+  return reuse ?? restoredApplication(snapshot);
 }

@@ -6,7 +6,6 @@
 // work: the loser reads again and redoes. With many shards they contend for this one item.
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
-  ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
@@ -15,7 +14,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { ApplicationSnapshot } from "../lib/streaming-sql";
 import { RuntimeError } from "./errors";
-import type { StateMeter } from "./meter";
+import { conditionalWrite, type StateMeter } from "./meter";
 import type { OutputRecord } from "./output";
 
 /** A DynamoDB item is at most 400 KB; leave room for the key, outbox and attribute names. */
@@ -39,6 +38,8 @@ export class StateStore {
     private readonly table: string,
     private readonly application: string,
     private readonly meter: StateMeter,
+    /** ISO time written as updatedAt, for people reading the table. */
+    private readonly updatedAt: string,
   ) {}
 
   async load(): Promise<StoredState> {
@@ -75,49 +76,41 @@ export class StateStore {
     }
     const next = version + 1;
     this.itemBytes = state.length + JSON.stringify(outbox).length;
-    this.meter.wrote(this.itemBytes);
-    try {
-      await this.dynamodb.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: {
-            ...this.key(),
-            version: { N: String(next) },
-            state: { B: state },
-            outbox: { L: outbox.map(outboxEntry) },
-            updatedAt: { S: new Date().toISOString() },
-          },
-          ...this.expectVersion(version),
-        }),
-      );
-      return next;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      this.meter.conflicts++;
-      return undefined;
-    }
+    const written = await conditionalWrite(
+      this.dynamodb,
+      this.meter,
+      this.itemBytes,
+      new PutItemCommand({
+        TableName: this.table,
+        Item: {
+          ...this.key(),
+          version: { N: String(next) },
+          state: { B: state },
+          outbox: { L: outbox.map(outboxEntry) },
+          updatedAt: { S: this.updatedAt },
+        },
+        ...this.expectVersion(version),
+      }),
+    );
+    return written ? next : undefined;
   }
 
   /** Empties the outbox once its rows are delivered; returns the new version, or undefined if the item moved on. */
   async clearOutbox(version: number): Promise<number | undefined> {
-    // An update is charged by the size of the whole item.
-    this.meter.wrote(this.itemBytes);
-    try {
-      await this.dynamodb.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: this.key(),
-          UpdateExpression: "SET outbox = :empty, version = :next",
-          ConditionExpression: "version = :version",
-          ExpressionAttributeValues: { ":empty": { L: [] }, ":next": { N: String(version + 1) }, ":version": { N: String(version) } },
-        }),
-      );
-      return version + 1;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      this.meter.conflicts++;
-      return undefined;
-    }
+    const written = await conditionalWrite(
+      this.dynamodb,
+      this.meter,
+      // An update is charged by the size of the whole item.
+      this.itemBytes,
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.key(),
+        UpdateExpression: "SET outbox = :empty, version = :next",
+        ConditionExpression: "version = :version",
+        ExpressionAttributeValues: { ":empty": { L: [] }, ":next": { N: String(version + 1) }, ":version": { N: String(version) } },
+      }),
+    );
+    return written ? version + 1 : undefined;
   }
 
   private key(): Record<string, AttributeValue> {
