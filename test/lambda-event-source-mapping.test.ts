@@ -1,7 +1,8 @@
 // The local cloud's Kinesis event source mapping against kinesalite, as the Lambda developer
 // guide describes it ("Using Lambda to process records from Amazon Kinesis Data Streams":
-// polling and batching, batching window, 6 MB payload, error handling; resharding: a child
-// shard's records after its parents', so that a partition key's records keep their order). The
+// polling and batching, batching window, 6 MB payload, error handling, in-order processing per
+// partition key; after a reshard, a child shard's records after its parents', as the Kinesis
+// developer guide's "Complete the resharding action" describes for ordered consumers). The
 // invoked function is a recorder of the batches it gets; the clock of the batching window is
 // moved by the test.
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, MergeShardsCommand, PutRecordsCommand, SplitShardCommand } from "@aws-sdk/client-kinesis";

@@ -5,8 +5,9 @@
 // the batching window (MaximumBatchingWindowInSeconds, timed from its first record) is over, or
 // when one more record would take it past the 6 MB invocation payload; with no window, as soon
 // as records are read. Idle shards are polled about once a second. After a split or a merge, a
-// child shard is read from its start once its parents are read to their end, so that records of
-// one partition key keep their order across the reshard.
+// child shard is read from its start once its parents are read to their end, as the Kinesis
+// Client Library does ("Complete the resharding action", Kinesis developer guide: a reshard leaves earlier records in the parents):
+// the guide's promise of in-order processing per partition key then holds across the reshard.
 import { randomUUID } from "node:crypto";
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, type GetRecordsCommandOutput, type Shard, type _Record } from "@aws-sdk/client-kinesis";
 import type { InvokeResult } from "./service";
