@@ -3,7 +3,7 @@
 // in both its modes, and the anomaly function's alert text. Publishing to SNS is covered end to
 // end on the local cloud; many shards, failures and resharding in clickstream-scale.test.ts.
 import { DeleteItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { anomalyAlert } from "../lambdas/clickstream-anomaly/message";
 import { beacon, captureLogs, kinesisEvent, scheduledEvent, shardId, startRuntimeRig, streamReader, TABLE, type RuntimeRig } from "./helpers/clickstream-runtime";
 
@@ -38,6 +38,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rig?.stop();
+});
+
+// A test that fails while collecting log lines leaves none collected for the next.
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 describe("clickstream-sql-runtime", () => {

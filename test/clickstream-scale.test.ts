@@ -4,10 +4,10 @@
 // scores and alerts, also when batches are delivered twice and invocations die between their
 // writes; a quiet shard holds no window past the tick; a split and a merge lose and repeat
 // nothing; a shard item stays small however far another shard falls behind.
-import { DescribeStreamSummaryCommand, MergeShardsCommand, PutRecordsCommand, SplitShardCommand } from "@aws-sdk/client-kinesis";
+import { DescribeStreamSummaryCommand, ListShardsCommand, MergeShardsCommand, PutRecordsCommand, SplitShardCommand } from "@aws-sdk/client-kinesis";
 import { GetItemCommand as GetStateItemCommand } from "@aws-sdk/client-dynamodb";
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { anomalyAlert } from "../lambdas/clickstream-anomaly/message";
 import { PARTIALS_SOFT_LIMIT } from "../lambdas/clickstream-sql-runtime/partitioned";
 import { compile, toCsvLine } from "../lambdas/lib/streaming-sql";
@@ -33,6 +33,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rig?.stop();
+});
+
+// A test that fails while collecting log lines leaves none collected for the next.
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 /** Each test runs its own application (its own state items) on its own input stream. */
@@ -208,29 +213,47 @@ describe("the default scenario over many shards", () => {
 });
 
 describe("quiet shards and ticks", () => {
-  it("a quiet shard, or one that never sent anything, holds no window past the tick, and its late records are counted, not lost", async () => {
+  it("a quiet shard, or one that never sent anything, holds no window past the tick; one with records waiting does, and they count where they arrived", async () => {
     const { stream, handler } = await newRun(3);
     const logs = captureLogs();
-    const window = (k: number, shard: number, n: number) => Array.from({ length: n }, (_, i) => ({ data: beacon(i % 5 === 0 ? "Click" : "Impression"), arrivalMs: T0 + k * 10_000 + i * 100, shard: shardId(shard) }));
+    const closed = () => logs.take().filter((l) => l.code === "WINDOW_CLOSED").map((l) => [(l.end - T0) / 10_000 - 1, l.rows.IMPRESSIONSTREAM[0][0], l.rows.CLICKSTREAM[0][0]]);
+    const { Shards } = await rig.kinesis.send(new ListShardsCommand({ StreamName: stream }));
+    /** Puts `n` records on a shard (every fifth a click), arriving at T0 + 10k s + 100i ms as their events say. */
+    const put = async (k: number, shard: number, n: number, arrivalMs = (i: number) => T0 + k * 10_000 + i * 100): Promise<EventRecord[]> => {
+      const actions = Array.from({ length: n }, (_, i) => (i % 5 === 0 ? "Click" : "Impression"));
+      const answer = await rig.kinesis.send(
+        new PutRecordsCommand({ StreamName: stream, Records: actions.map((a) => ({ Data: Buffer.from(beacon(a)), PartitionKey: "p", ExplicitHashKey: Shards![shard].HashKeyRange!.StartingHashKey })) }),
+      );
+      return answer.Records!.map((r, i) => ({ data: beacon(actions[i]), arrivalMs: arrivalMs(i), shard: r.ShardId!, sequenceNumber: r.SequenceNumber! }));
+    };
     for (let k = 0; k < 10; k++) {
-      await handler(kinesisEvent(stream, window(k, 0, 20)));
-      if (k < 3) await handler(kinesisEvent(stream, window(k, 1, 10)));
+      await handler(kinesisEvent(stream, await put(k, 0, 20)));
+      if (k < 3) await handler(kinesisEvent(stream, await put(k, 1, 10)));
     }
     // Shard 2 has sent nothing, so nothing closed; shard 1 stopped after window 2.
-    expect(logs.take().filter((l) => l.code === "WINDOW_CLOSED")).toEqual([]);
+    expect(closed()).toEqual([]);
+    // Both are at their tips: the tick moves them to its time (less the grace) and closes windows 0-8.
+    expect(await handler(scheduledEvent(T0 + 95_000 + GRACE_MS))).toMatchObject({ windowsClosed: 9, clock: T0 + 95_000 });
+    expect(closed()).toEqual([0, 1, 2].map((k) => [k, 24, 6]).concat([3, 4, 5, 6, 7, 8].map((k) => [k, 16, 4])));
 
-    const tick = await handler(scheduledEvent(T0 + 95_000 + GRACE_MS));
-    expect(tick).toMatchObject({ windowsClosed: 9, clock: T0 + 95_000 });
-    const closed = logs.take().filter((l) => l.code === "WINDOW_CLOSED");
-    expect(closed.map((l) => l.end)).toEqual(Array.from({ length: 9 }, (_, k) => T0 + (k + 1) * 10_000));
-    expect(closed.map((l) => l.rows.IMPRESSIONSTREAM[0][0])).toEqual([24, 24, 24, 16, 16, 16, 16, 16, 16]);
-
-    // A record of shard 1 that arrived at T0 + 25 s but comes only now counts in the first open window.
-    await handler(kinesisEvent(stream, [{ data: beacon("Impression"), arrivalMs: T0 + 25_000, shard: shardId(1) }]));
-    await handler(scheduledEvent(T0 + 120_000 + GRACE_MS));
-    const last = logs.take().filter((l) => l.code === "WINDOW_CLOSED");
+    // A record shard 1 delivers only now, stamped T0 + 25 s, counts in the first open window (9).
+    await handler(kinesisEvent(stream, await put(0, 1, 1, () => T0 + 25_000).then((r) => r.map((x) => ({ ...x, data: beacon("Impression") })))));
+    // Shard 2 has records waiting that it has not delivered: the next tick waits for it.
+    const waiting = await put(10, 2, 10);
+    await handler(kinesisEvent(stream, await put(10, 0, 20)));
+    await handler(kinesisEvent(stream, await put(11, 0, 20)));
+    expect(await handler(scheduledEvent(T0 + 120_000 + GRACE_MS))).toMatchObject({ windowsClosed: 0 });
+    await handler(kinesisEvent(stream, waiting));
+    await handler(scheduledEvent(T0 + 125_000 + GRACE_MS));
+    const lines = logs.take();
     logs.restore();
-    expect(last).toEqual([expect.objectContaining({ end: T0 + 100_000, rows: { CLICKSTREAM: [[4]], IMPRESSIONSTREAM: [[16 + 1]] } })]);
+    expect(lines.filter((l) => l.code === "SHARDS_UNREADABLE")).toEqual([]);
+    const last = lines.filter((l) => l.code === "WINDOW_CLOSED").map((l) => [(l.end - T0) / 10_000 - 1, l.rows.IMPRESSIONSTREAM[0][0], l.rows.CLICKSTREAM[0][0]]);
+    expect(last).toEqual([
+      [9, 16 + 1, 4],
+      [10, 16 + 8, 4 + 2],
+      [11, 16, 4],
+    ]);
   });
 
   it("a shard far ahead of a stalled one, with no tick coming, closes windows itself before its item grows past 64 KB", async () => {

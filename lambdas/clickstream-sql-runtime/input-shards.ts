@@ -1,6 +1,7 @@
 // What the partitioned runtime asks the input stream: which shards are open (every one of them
-// must pass a window's end before it closes), and whether a shard that stopped is finished (closed
-// by a split or merge and read to its end, so nothing more will come from it) or only quiet.
+// must pass a window's end before it closes), and where a shard that has not reached a tick's
+// time stands: records waiting (it is behind: windows wait for it), none (it is quiet: the tick
+// moves it on), or read to its end after a split or merge (finished: it is no longer waited for).
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient, type Shard } from "@aws-sdk/client-kinesis";
 
 /** GetRecords calls spent looking for a closed shard's end (Kinesis may answer empty before it says the end). */
@@ -22,8 +23,14 @@ export function isOpen(shard: Shard): boolean {
   return !shard.SequenceNumberRange?.EndingSequenceNumber;
 }
 
-/** Whether a closed shard has no record after `lastSequence` (the last one counted): Kinesis ends its iterator. */
-export async function readToEnd(kinesis: KinesisClient, stream: string, shardId: string, lastSequence: string | undefined): Promise<boolean> {
+/**
+ * Where a shard stands after `lastSequence` (the last record counted; none: from its start):
+ * "behind" when a record waits there, "finished" when Kinesis ends the shard's iterator (a split
+ * or merge closed it and it is read to its end), "quiet" when it is at its tip. A shard whose
+ * position cannot be told in a few reads (Kinesis may answer empty before the end) counts as
+ * quiet: moving it on keeps windows closing.
+ */
+export async function progressOf(kinesis: KinesisClient, stream: string, shardId: string, lastSequence: string | undefined): Promise<ShardProgress> {
   const start = await kinesis.send(
     new GetShardIteratorCommand(
       lastSequence
@@ -34,8 +41,11 @@ export async function readToEnd(kinesis: KinesisClient, stream: string, shardId:
   let iterator = start.ShardIterator;
   for (let probe = 0; probe < END_PROBES && iterator; probe++) {
     const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1 }));
-    if ((page.Records ?? []).length > 0) return false;
+    if ((page.Records ?? []).length > 0) return "behind";
     iterator = page.NextShardIterator;
+    if (iterator && page.MillisBehindLatest === 0) return "quiet";
   }
-  return !iterator;
+  return iterator ? "quiet" : "finished";
 }
+
+export type ShardProgress = "behind" | "quiet" | "finished";

@@ -18,7 +18,7 @@
 import { log } from "./meter";
 import { RuntimeError } from "./errors";
 import { feedRecords } from "./input-records";
-import { isOpen, listShards, readToEnd } from "./input-shards";
+import { isOpen, listShards, progressOf, type ShardProgress } from "./input-shards";
 import { deliverRows } from "./output";
 import { PartitionStore, type OutboxRow, type ShardState, type WindowsState } from "./partition-store";
 import { byShard } from "./single-writer";
@@ -43,7 +43,7 @@ export async function runPartitioned(context: RuntimeContext, work: Work): Promi
   const store = new PartitionStore(context.dynamodb, context.config.table, context.config.application, context.meter, new Date(context.now).toISOString());
   const closer = new WindowCloser(context, store);
   if (work.kind === "tick") {
-    const closed = await closer.close({ fenceTo: work.clock, retireFinished: true });
+    const closed = await closer.close({ fenceTo: work.clock, askStream: true });
     return { ...emptySummary("partitioned", 0), windowsClosed: closed.windows, outputs: closed.outputs, clock: closed.closedThrough };
   }
   const summary = emptySummary("partitioned", work.records.length);
@@ -128,10 +128,14 @@ function withoutClosedWindows(partials: Partials, closedThrough: number | undefi
 }
 
 interface CloseOptions {
-  /** A tick's time (less the grace): windows ending by then close, shards behind it are moved to it. */
+  /** A tick's time (less the grace): windows ending by then close, shards that have not reached it are moved to it. */
   fenceTo?: number;
-  /** Check shards behind `fenceTo` for being finished (resharded away), and stop waiting for those. */
-  retireFinished?: boolean;
+  /**
+   * Ask the input stream where each shard that has not reached `fenceTo` stands: one with
+   * records waiting is waited for, not moved; one read to its end after a reshard is no longer
+   * waited for. Without it (a shard item outgrowing its limit), every such shard is moved.
+   */
+  askStream?: boolean;
 }
 
 interface Closed {
@@ -154,14 +158,17 @@ class WindowCloser {
       const shards = await this.store.readShards(windows.shards);
       // A registered shard that has not written yet is where the windows are: it holds them open.
       const clockOf = (id: string) => shards.get(id)!.clock ?? before;
-      const behind = (id: string) => options.fenceTo !== undefined && clockOf(id) < options.fenceTo;
-      const finished = options.retireFinished ? await this.finishedShards(windows.shards.filter((id) => !retired.has(id) && behind(id)), shards) : [];
+      const short = (id: string) => options.fenceTo !== undefined && clockOf(id) < options.fenceTo;
+      const progress = options.askStream ? await this.progressOf(windows.shards.filter((id) => !retired.has(id) && short(id)), shards) : new Map<string, ShardProgress>();
+      const finished = [...progress].filter(([, p]) => p === "finished").map(([id]) => id);
       const live = windows.shards.filter((id) => !retired.has(id) && !finished.includes(id));
       const natural = live.length > 0 ? Math.min(...live.map(clockOf)) : before;
-      const target = Math.max(natural, options.fenceTo ?? Number.NEGATIVE_INFINITY);
+      // A shard with records waiting is behind, not quiet: windows wait for it.
+      const waitedFor = Math.min(Number.POSITIVE_INFINITY, ...live.filter((id) => progress.get(id) === "behind").map(clockOf));
+      const target = Math.max(natural, Math.min(options.fenceTo ?? Number.NEGATIVE_INFINITY, waitedFor));
       // Only a window some shard has counted rows in needs closing; empty windows give no rows.
       const closes = windows.shards.some((id) => firstWindowEnd(shards.get(id)!.partials, before) <= target);
-      if (closes && !(await this.fence(live.filter(behind), shards, target))) continue;
+      if (closes && !(await this.fence(live.filter((id) => clockOf(id) < target), shards, target))) continue;
       const through = closes ? target : before;
       const retiredNow = [...windows.retired, ...finished];
       const gone = retiredNow.filter((id) => lastWindowEnd(shards.get(id)!.partials, before) <= through);
@@ -231,24 +238,20 @@ class WindowCloser {
     return true;
   }
 
-  /** Which of the shards are closed (resharded) and read to their end: nothing more can come from them. */
-  private async finishedShards(ids: string[], shards: Map<string, ShardState>): Promise<string[]> {
-    if (ids.length === 0) return [];
+  /** Where each shard stands in the input stream (see `progressOf`); a shard the stream no longer lists is past its retention: finished. */
+  private async progressOf(ids: string[], shards: Map<string, ShardState>): Promise<Map<string, ShardProgress>> {
+    const progress = new Map<string, ShardProgress>();
+    if (ids.length === 0) return progress;
     const stream = requireInputStream(this.context);
     try {
-      const listed = new Map((await listShards(this.context.kinesis, stream)).map((s) => [s.ShardId!, s]));
-      const finished: string[] = [];
-      for (const id of ids) {
-        const shard = listed.get(id);
-        // A shard the stream no longer lists is past its retention: nothing of it can be delivered.
-        if (!shard || (!isOpen(shard) && (await readToEnd(this.context.kinesis, stream, id, shards.get(id)!.lastSequence)))) finished.push(id);
-      }
-      return finished;
+      const listed = new Set((await listShards(this.context.kinesis, stream)).map((s) => s.ShardId!));
+      for (const id of ids) progress.set(id, listed.has(id) ? await progressOf(this.context.kinesis, stream, id, shards.get(id)!.lastSequence) : "finished");
     } catch (error) {
-      // Only an optimisation: a shard not known to be finished is moved on like a quiet one.
+      // Then every such shard counts as quiet and is moved on, so that windows keep closing.
       log("warn", "SHARDS_UNREADABLE", { stream, detail: (error as Error).message });
-      return [];
+      progress.clear();
     }
+    return progress;
   }
 
   /** Writes the outbox to the output stream while holding the lease, then gives the lease up. */
