@@ -451,6 +451,9 @@ async function main() {
   console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
   for (const row of rows) console.log(line(row));
   console.log(`anomaly rows of the single-shard run (window, CTR %, score): ${reference.anomalies.join("; ") || "none"}`);
+  for (const r of results.filter((r) => JSON.stringify(r.anomalies) !== JSON.stringify(reference.anomalies))) {
+    console.log(`anomaly rows of ${r.label}: ${r.anomalies.join("; ") || "none"}`);
+  }
 
   const partitioned = results.filter((r) => r.label.startsWith("partitioned"));
   const largest = partitioned.find((r) => r.shards === most)!;
