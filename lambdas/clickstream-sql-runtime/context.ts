@@ -35,6 +35,21 @@ export interface RuntimeContext {
 /** A batch of records, or a clock tick that moves the application's time to `clock`. */
 export type Work = { kind: "records"; records: KinesisEventRecord[] } | { kind: "tick"; clock: number };
 
+/** Where the runtime's state items are, and what their writes are metered and dated with. */
+export interface StateTable {
+  dynamodb: DynamoDBClient;
+  table: string;
+  /** Prefix of the items' keys. */
+  application: string;
+  meter: StateMeter;
+  /** ISO time written as updatedAt, for people reading the table. */
+  updatedAt: string;
+}
+
+export function stateTableOf(context: RuntimeContext): StateTable {
+  return { dynamodb: context.dynamodb, table: context.config.table, application: context.config.application, meter: context.meter, updatedAt: new Date(context.now).toISOString() };
+}
+
 export interface RuntimeSummary {
   mode: "partitioned" | "single-writer";
   /** Records in the batch (0 for a tick). */

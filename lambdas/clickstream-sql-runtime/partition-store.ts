@@ -21,11 +21,11 @@ import {
   PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
-  type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import type { ApplicationSnapshot, Partials } from "../lib/streaming-sql";
 import { RuntimeError } from "./errors";
-import { conditionalWrite, type StateMeter } from "./meter";
+import type { StateTable } from "./context";
+import { conditionalWrite } from "./meter";
 import type { OutputRecord } from "./output";
 import { MAX_STATE_BYTES } from "./state-store";
 
@@ -75,14 +75,7 @@ export class PartitionStore {
   /** Size of the windows item as last read or written, for metering updates of it. */
   private windowsBytes = 0;
 
-  constructor(
-    private readonly dynamodb: DynamoDBClient,
-    private readonly table: string,
-    private readonly application: string,
-    private readonly meter: StateMeter,
-    /** ISO time written as updatedAt, for people reading the table. */
-    private readonly updatedAt: string,
-  ) {}
+  constructor(private readonly state: StateTable) {}
 
   /** A shard's item and the frontier copy, in one consistent read. */
   async readShard(shardId: string): Promise<{ shard: ShardState; frontier?: number }> {
@@ -105,7 +98,7 @@ export class PartitionStore {
       application: { S: this.shardKey(expected.shardId) },
       version: { N: String(expected.version + 1) },
       partials: { S: JSON.stringify(next.partials) },
-      updatedAt: { S: this.updatedAt },
+      updatedAt: { S: this.state.updatedAt },
     };
     if (next.lastSequence !== undefined) item.lastSequence = { S: next.lastSequence };
     if (next.clock !== undefined) item.clock = { N: String(next.clock) };
@@ -126,30 +119,30 @@ export class PartitionStore {
    */
   async fence(seen: ShardState, clock: number): Promise<boolean> {
     if (seen.version === 0) {
-      const item = { application: { S: this.shardKey(seen.shardId) }, version: { N: "1" }, clock: { N: String(clock) }, partials: { S: "{}" }, updatedAt: { S: this.updatedAt } };
+      const item = { application: { S: this.shardKey(seen.shardId) }, version: { N: "1" }, clock: { N: String(clock) }, partials: { S: "{}" }, updatedAt: { S: this.state.updatedAt } };
       return this.conditionalPut(item, 0, itemBytes(item));
     }
-    return this.conditionalUpdate(this.shardKey(seen.shardId), seen.version, "SET clock = :clock, version = :next, updatedAt = :at", { ":clock": { N: String(clock) }, ":at": { S: this.updatedAt } }, 200);
+    return this.conditionalUpdate(this.shardKey(seen.shardId), seen.version, "SET clock = :clock, version = :next, updatedAt = :at", { ":clock": { N: String(clock) }, ":at": { S: this.state.updatedAt } }, 200);
   }
 
   /** Leaves a finished, merged shard as a small tombstone that expires after the stream's retention. */
   async retire(shardId: string, expiresAtSeconds: number): Promise<void> {
-    this.meter.wrote(200);
-    await this.dynamodb.send(
+    this.state.meter.wrote(200);
+    await this.state.dynamodb.send(
       new UpdateItemCommand({
-        TableName: this.table,
+        TableName: this.state.table,
         Key: { application: { S: this.shardKey(shardId) } },
         UpdateExpression: "SET retired = :true, expiresAt = :expires, updatedAt = :at REMOVE partials",
-        ExpressionAttributeValues: { ":true": { BOOL: true }, ":expires": { N: String(expiresAtSeconds) }, ":at": { S: this.updatedAt } },
+        ExpressionAttributeValues: { ":true": { BOOL: true }, ":expires": { N: String(expiresAtSeconds) }, ":at": { S: this.state.updatedAt } },
       }),
     );
   }
 
   async readWindows(): Promise<WindowsState> {
-    this.meter.reads++;
-    const { Item } = await this.dynamodb.send(new GetItemCommand({ TableName: this.table, Key: { application: { S: this.key("windows") } }, ConsistentRead: true }));
+    this.state.meter.reads++;
+    const { Item } = await this.state.dynamodb.send(new GetItemCommand({ TableName: this.state.table, Key: { application: { S: this.key("windows") } }, ConsistentRead: true }));
     this.windowsBytes = Item ? itemBytes(Item) : 0;
-    return decodeWindows(Item, this.table, this.key("windows"));
+    return decodeWindows(Item, this.state.table, this.key("windows"));
   }
 
   /**
@@ -158,17 +151,17 @@ export class PartitionStore {
    * no window closes without a registered shard having passed it.
    */
   async register(shardIds: string[]): Promise<WindowsState> {
-    this.meter.wrote(1);
-    const { Attributes } = await this.dynamodb.send(
+    this.state.meter.wrote(1);
+    const { Attributes } = await this.state.dynamodb.send(
       new UpdateItemCommand({
-        TableName: this.table,
+        TableName: this.state.table,
         Key: { application: { S: this.key("windows") } },
         UpdateExpression: "ADD shards :shards, version :one",
         ExpressionAttributeValues: { ":shards": { SS: shardIds }, ":one": { N: "1" } },
         ReturnValues: "ALL_NEW",
       }),
     );
-    return decodeWindows(Attributes, this.table, this.key("windows"));
+    return decodeWindows(Attributes, this.state.table, this.key("windows"));
   }
 
   /** Writes the windows item's next state if it is still at `version`; false when another writer was first. */
@@ -179,7 +172,7 @@ export class PartitionStore {
       outbox: { L: next.outbox.map((r) => ({ M: { ordinal: { N: String(r.ordinal) }, data: { S: r.data }, partitionKey: { S: r.partitionKey } } })) },
       deliveredThrough: { N: String(next.deliveredThrough) },
       nextOrdinal: { N: String(next.nextOrdinal) },
-      updatedAt: { S: this.updatedAt },
+      updatedAt: { S: this.state.updatedAt },
     };
     if (next.closedThrough !== undefined) item.closedThrough = { N: String(next.closedThrough) };
     if (next.shards.length > 0) item.shards = { SS: next.shards };
@@ -200,7 +193,7 @@ export class PartitionStore {
       this.key("windows"),
       version,
       "SET deliveredThrough = :ordinal, version = :next, updatedAt = :at REMOVE leaseOwner, leaseUntil",
-      { ":ordinal": { N: String(ordinal) }, ":at": { S: this.updatedAt } },
+      { ":ordinal": { N: String(ordinal) }, ":at": { S: this.state.updatedAt } },
       // An update is charged by the size of the whole item.
       this.windowsBytes,
     );
@@ -209,16 +202,16 @@ export class PartitionStore {
   /** Publishes how far windows are closed, for shards dropping merged partial windows (last writer wins: it may only lag). */
   async publishFrontier(closedThrough: number): Promise<void> {
     const item = { application: { S: this.key("frontier") }, closedThrough: { N: String(closedThrough) } };
-    this.meter.wrote(itemBytes(item));
-    await this.dynamodb.send(new PutItemCommand({ TableName: this.table, Item: item }));
+    this.state.meter.wrote(itemBytes(item));
+    await this.state.dynamodb.send(new PutItemCommand({ TableName: this.state.table, Item: item }));
   }
 
   private key(part: "windows" | "frontier"): string {
-    return `${this.application}/${part}`;
+    return `${this.state.application}/${part}`;
   }
 
   private shardKey(shardId: string): string {
-    return `${this.application}/shard/${shardId}`;
+    return `${this.state.application}/shard/${shardId}`;
   }
 
   private async batchGet(keys: string[]): Promise<Map<string, Record<string, AttributeValue>>> {
@@ -227,10 +220,10 @@ export class PartitionStore {
       let pending: Record<string, AttributeValue>[] = keys.slice(start, start + BATCH_GET_LIMIT).map((k) => ({ application: { S: k } }));
       // DynamoDB may leave keys unprocessed (throttling): ask again for those.
       for (let attempt = 1; pending.length > 0; attempt++) {
-        this.meter.reads++;
-        const answer = await this.dynamodb.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }));
-        for (const item of answer.Responses?.[this.table] ?? []) found.set(item.application.S!, item);
-        pending = answer.UnprocessedKeys?.[this.table]?.Keys ?? [];
+        this.state.meter.reads++;
+        const answer = await this.state.dynamodb.send(new BatchGetItemCommand({ RequestItems: { [this.state.table]: { Keys: pending, ConsistentRead: true } } }));
+        for (const item of answer.Responses?.[this.state.table] ?? []) found.set(item.application.S!, item);
+        pending = answer.UnprocessedKeys?.[this.state.table]?.Keys ?? [];
         if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 1000)));
       }
     }
@@ -239,11 +232,11 @@ export class PartitionStore {
 
   private async conditionalPut(item: Record<string, AttributeValue>, version: number, bytes: number): Promise<boolean> {
     return conditionalWrite(
-      this.dynamodb,
-      this.meter,
+      this.state.dynamodb,
+      this.state.meter,
       bytes,
       new PutItemCommand({
-        TableName: this.table,
+        TableName: this.state.table,
         Item: item,
         ...(version === 0
           ? { ConditionExpression: "attribute_not_exists(application)" }
@@ -254,11 +247,11 @@ export class PartitionStore {
 
   private async conditionalUpdate(key: string, version: number, update: string, values: Record<string, AttributeValue>, bytes: number): Promise<boolean> {
     return conditionalWrite(
-      this.dynamodb,
-      this.meter,
+      this.state.dynamodb,
+      this.state.meter,
       bytes,
       new UpdateItemCommand({
-        TableName: this.table,
+        TableName: this.state.table,
         Key: { application: { S: key } },
         UpdateExpression: update,
         ConditionExpression: "version = :version",

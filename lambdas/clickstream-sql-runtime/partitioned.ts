@@ -23,7 +23,7 @@ import { deliverRows } from "./output";
 import { PartitionStore, type OutboxRow, type ShardState, type WindowsState } from "./partition-store";
 import { byShard } from "./single-writer";
 import { INPUT, MAX_ATTEMPTS, OUTPUT, decode, newApplication, nextWindowEnd, restoredApplication } from "./sql-application";
-import { emptySummary, type RuntimeContext, type RuntimeSummary, type Work } from "./context";
+import { emptySummary, stateTableOf, type RuntimeContext, type RuntimeSummary, type Work } from "./context";
 import { watchWindows } from "./window-log";
 import { ERROR_STREAM, toCsvLine, type Application, type Partials } from "../lib/streaming-sql";
 import type { KinesisEventRecord } from "../lib/kinesis-event";
@@ -40,7 +40,7 @@ let counter: Application | undefined;
 let merged: { version: number; app: Application } | undefined;
 
 export async function runPartitioned(context: RuntimeContext, work: Work): Promise<RuntimeSummary> {
-  const store = new PartitionStore(context.dynamodb, context.config.table, context.config.application, context.meter, new Date(context.now).toISOString());
+  const store = new PartitionStore(stateTableOf(context));
   const closer = new WindowCloser(context, store);
   if (work.kind === "tick") {
     const closed = await closer.close({ fenceTo: work.clock, askStream: true });

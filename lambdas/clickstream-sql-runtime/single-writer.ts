@@ -8,7 +8,7 @@ import { RuntimeError } from "./errors";
 import { feedRecords } from "./input-records";
 import { deliverRows, type OutputRecord } from "./output";
 import { log } from "./meter";
-import { emptySummary, type RuntimeContext, type RuntimeSummary, type Work } from "./context";
+import { emptySummary, stateTableOf, type RuntimeContext, type RuntimeSummary, type Work } from "./context";
 import { INPUT, OUTPUT, MAX_ATTEMPTS, decode, restoredApplication } from "./sql-application";
 import { StateStore } from "./state-store";
 import { watchWindows } from "./window-log";
@@ -18,7 +18,7 @@ let cached: { version: number; app: Application } | undefined;
 
 export async function runSingleWriter(context: RuntimeContext, work: Work): Promise<RuntimeSummary> {
   const { config } = context;
-  const store = new StateStore(context.dynamodb, config.table, config.application, context.meter, new Date(context.now).toISOString());
+  const store = new StateStore(stateTableOf(context));
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const stored = await store.load();
     // A previous invocation committed these rows but may not have delivered them.

@@ -10,11 +10,11 @@ import {
   PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
-  type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import type { ApplicationSnapshot } from "../lib/streaming-sql";
 import { RuntimeError } from "./errors";
-import { conditionalWrite, type StateMeter } from "./meter";
+import type { StateTable } from "./context";
+import { conditionalWrite } from "./meter";
 import type { OutputRecord } from "./output";
 
 /** A DynamoDB item is at most 400 KB; leave room for the key, outbox and attribute names. */
@@ -33,19 +33,12 @@ export class StateStore {
   /** Size of the item as last written, for metering updates of it. */
   private itemBytes = 0;
 
-  constructor(
-    private readonly dynamodb: DynamoDBClient,
-    private readonly table: string,
-    private readonly application: string,
-    private readonly meter: StateMeter,
-    /** ISO time written as updatedAt, for people reading the table. */
-    private readonly updatedAt: string,
-  ) {}
+  constructor(private readonly state: StateTable) {}
 
   async load(): Promise<StoredState> {
-    this.meter.reads++;
-    const { Item } = await this.dynamodb.send(
-      new GetItemCommand({ TableName: this.table, Key: this.key(), ConsistentRead: true }),
+    this.state.meter.reads++;
+    const { Item } = await this.state.dynamodb.send(
+      new GetItemCommand({ TableName: this.state.table, Key: this.key(), ConsistentRead: true }),
     );
     if (!Item) return { version: 0, shards: {}, outbox: [] };
     let body: { snapshot?: ApplicationSnapshot; shards?: Record<string, string> };
@@ -54,7 +47,7 @@ export class StateStore {
     } catch (error) {
       throw new RuntimeError(
         "STATE_CORRUPT",
-        `state item "${this.application}" in table ${this.table} cannot be read (${(error as Error).message}); delete the item to start the application afresh`,
+        `state item "${this.state.application}" in table ${this.state.table} cannot be read (${(error as Error).message}); delete the item to start the application afresh`,
       );
     }
     return {
@@ -77,17 +70,17 @@ export class StateStore {
     const next = version + 1;
     this.itemBytes = state.length + JSON.stringify(outbox).length;
     const written = await conditionalWrite(
-      this.dynamodb,
-      this.meter,
+      this.state.dynamodb,
+      this.state.meter,
       this.itemBytes,
       new PutItemCommand({
-        TableName: this.table,
+        TableName: this.state.table,
         Item: {
           ...this.key(),
           version: { N: String(next) },
           state: { B: state },
           outbox: { L: outbox.map(outboxEntry) },
-          updatedAt: { S: this.updatedAt },
+          updatedAt: { S: this.state.updatedAt },
         },
         ...this.expectVersion(version),
       }),
@@ -98,12 +91,12 @@ export class StateStore {
   /** Empties the outbox once its rows are delivered; returns the new version, or undefined if the item moved on. */
   async clearOutbox(version: number): Promise<number | undefined> {
     const written = await conditionalWrite(
-      this.dynamodb,
-      this.meter,
+      this.state.dynamodb,
+      this.state.meter,
       // An update is charged by the size of the whole item.
       this.itemBytes,
       new UpdateItemCommand({
-        TableName: this.table,
+        TableName: this.state.table,
         Key: this.key(),
         UpdateExpression: "SET outbox = :empty, version = :next",
         ConditionExpression: "version = :version",
@@ -114,7 +107,7 @@ export class StateStore {
   }
 
   private key(): Record<string, AttributeValue> {
-    return { application: { S: this.application } };
+    return { application: { S: this.state.application } };
   }
 
   private expectVersion(version: number) {
