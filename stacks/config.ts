@@ -23,6 +23,7 @@ export interface Environment {
   saml: SamlSettings;
   mars: MarsSettings;
   commentsAuth: { issuer: string; jwksUrl: string; audience: string };
+  clickstream: { inputStream: { mode: "PROVISIONED"; shards: number } | { mode: "ON_DEMAND" } };
 }
 
 export interface ApiSettings {

@@ -104,6 +104,7 @@ export class RegionalPlatform extends PlatformStack {
       logRetentionDays,
       alerts: { email: env.list("alerts", "email"), sms: env.list("alerts", "sms") },
       legacyKinesisAnalytics: env.boolean("features", "legacyKinesisAnalytics"),
+      inputStream: { mode: env.string("clickstream", "inputStream", "mode"), shards: env.optionalNumber(["clickstream", "inputStream"], "shards") },
     });
 
     new TerraformOutput(this, "ClickstreamBeaconUrl", { value: clickstream.beaconUrl, description: "GET /beacon?browseraction=Impression|Click of this region" }).overrideLogicalId(

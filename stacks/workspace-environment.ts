@@ -3,7 +3,7 @@
 // A workspace that names no environment (also `default`) fails `terraform plan` with a message
 // that names it, before the provider or any resource is evaluated.
 import { Construct } from "constructs";
-import { TerraformLocal, TerraformVariable, Token, propertyAccess, ref, type IResolvable } from "cdktf";
+import { Fn, TerraformLocal, TerraformVariable, Token, propertyAccess, ref, type IResolvable } from "cdktf";
 import type { Environment, MonitoringSettings as Monitoring } from "./config";
 
 type EnvironmentPath =
@@ -28,7 +28,8 @@ type EnvironmentPath =
   | ["mars", "photosApiUrl"]
   | ["mars", "reservedConcurrency"]
   | ["mars", "weather", keyof Environment["mars"]["weather"]]
-  | ["mars", "usagePlan", keyof Environment["mars"]["usagePlan"]];
+  | ["mars", "usagePlan", keyof Environment["mars"]["usagePlan"]]
+  | ["clickstream", "inputStream", "mode"];
 
 export class WorkspaceEnvironment extends Construct {
   private readonly selected: TerraformLocal;
@@ -79,6 +80,13 @@ export class WorkspaceEnvironment extends Construct {
 
   list(...path: EnvironmentPath): string[] {
     return Token.asList(this.access(path));
+  }
+
+  /** A number only some environments set (null where they do not), e.g. the shards of a PROVISIONED stream. */
+  optionalNumber(path: ["clickstream", "inputStream"], key: "shards"): number {
+    // cdktf's Fn.lookup drops a null default (it renders a plain attribute access, which fails
+    // plan where the attribute is missing); ref("null") renders Terraform's null.
+    return Token.asNumber(Fn.lookup(this.access(path), key, ref("null")));
   }
 
   /** A switch such as features.legacyKinesisAnalytics, for Fn.conditional. */

@@ -1,10 +1,11 @@
-// The clickstream module as synthesized: streams, the beacon route as a Kinesis service proxy
-// with the seed's template, the two Lambdas and their event source mappings, the clock tick, the
-// alert topic with subscriptions from the environment, and the legacy Kinesis Analytics switch.
+// The clickstream module as synthesized: streams (the input's shards from the environment), the
+// beacon route as a Kinesis service proxy with the seed's template, the two Lambdas and their
+// event source mappings, the SQL runtime's mode decided from the SQL, the clock tick, the alert
+// topic with subscriptions from the environment, and the legacy Kinesis Analytics switch.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import application from "../sql/clickstream.application.json";
-import { GENERATOR_RATE, RUNTIME_BATCH_SIZE, STATE_TABLE_NAME, STREAM_NAMES, TOPIC_NAME } from "../modules/clickstream";
+import { GENERATOR_RATE, RUNTIME_SOURCE_SETTINGS, STATE_TABLE_NAME, STREAM_NAMES, TOPIC_NAME, sqlRuntimePlan } from "../modules/clickstream";
 import { only, resources, synthTo } from "./helpers/synth";
 
 const SQL = readFileSync(new URL("../sql/clickstream.sql", import.meta.url), "utf8");
@@ -31,10 +32,18 @@ function statements(policy: string) {
 const policyOf = (rolePath: string) => all("aws_iam_role_policy").map(([, p]) => p).find((p) => p.role.includes(idOf("aws_iam_role", rolePath)))!.policy as string;
 
 describe("clickstream module", () => {
-  it("has the seed's two streams, encrypted", () => {
+  it("has the seed's two streams, encrypted, the input with the environment's shards or on demand", () => {
     for (const [key, name] of Object.entries(STREAM_NAMES)) {
-      expect(byPath("aws_kinesis_stream", `${key}-stream`)).toMatchObject({ name, encryption_type: "KMS", kms_key_id: "alias/aws/kinesis", shard_count: 1 });
+      expect(byPath("aws_kinesis_stream", `${key}-stream`)).toMatchObject({ name, encryption_type: "KMS", kms_key_id: "alias/aws/kinesis", retention_period: 24 });
     }
+    expect(byPath("aws_kinesis_stream", "input-stream")).toMatchObject({
+      shard_count: '${lookup(local.environment.clickstream.inputStream, "shards", null)}',
+      stream_mode_details: { stream_mode: "${local.environment.clickstream.inputStream.mode}" },
+    });
+    expect(byPath("aws_kinesis_stream", "output-stream")).toMatchObject({ shard_count: 1, stream_mode_details: { stream_mode: "PROVISIONED" } });
+    const environments = stack.locals!.environments as Record<string, { clickstream: { inputStream: unknown } }>;
+    expect(environments.dev.clickstream.inputStream).toEqual({ mode: "PROVISIONED", shards: 2 });
+    expect(environments.prod.clickstream.inputStream).toEqual({ mode: "ON_DEMAND" });
   });
 
   it("GET /beacon puts the seed's record on the input stream through a PutRecord-only role", () => {
@@ -48,7 +57,8 @@ describe("clickstream module", () => {
     });
     const template: string = integration.request_templates["application/json"];
     expect(template).toContain(`"Data": "$util.base64Encode("{ ""browseraction"" : ""$input.params('browseraction')"", ""site"" : ""$input.params('Host')"" }")"`);
-    expect(template).toContain(`"PartitionKey" : "$input.params('Host')"`);
+    // A partition key per request spreads beacons over the shards (the seed's Host header sent all to one).
+    expect(template).toContain(`"PartitionKey" : "$context.requestId"`);
     expect(template).toContain(`"StreamName" : "${ref("aws_kinesis_stream", "input-stream", "name")}"`);
 
     const method = byPath("aws_api_gateway_method", "method-GET-beacon");
@@ -59,16 +69,22 @@ describe("clickstream module", () => {
     ]);
   });
 
-  it("runs the SQL runtime on the input stream (ordered, large batches) and the anomaly function on the output stream (batch size 1)", () => {
+  it("runs the SQL runtime on the input stream (split by shard, one batch per shard at a time, 1 s batches) and the anomaly function on the output stream (batch size 1)", () => {
     const runtime = fn("platform-clickstream-sql-runtime");
     expect(runtime.environment.variables).toMatchObject({
+      INPUT_STREAM_NAME: ref("aws_kinesis_stream", "input-stream", "name"),
       OUTPUT_STREAM_NAME: ref("aws_kinesis_stream", "output-stream", "name"),
       STATE_TABLE_NAME: ref("aws_dynamodb_table", "state-table", "name"),
+      SQL_RUNTIME_MODE: "partitioned",
+      INPUT_RETENTION_HOURS: "24",
     });
+    expect(runtime.description).toContain("counting each shard in parallel");
+    expect(RUNTIME_SOURCE_SETTINGS).toEqual({ batchSize: 5000, maximumBatchingWindowInSeconds: 1, parallelizationFactor: 1 });
     expect(byPath("aws_lambda_event_source_mapping", "sql-runtime-source")).toMatchObject({
       event_source_arn: ref("aws_kinesis_stream", "input-stream", "arn"),
       function_name: ref("aws_lambda_function", "sql-runtime/function", "arn"),
-      batch_size: RUNTIME_BATCH_SIZE,
+      batch_size: 5000,
+      maximum_batching_window_in_seconds: 1,
       parallelization_factor: 1,
       starting_position: "LATEST",
       enabled: "${local.environment.features.legacyKinesisAnalytics ? false : true}",
@@ -88,7 +104,7 @@ describe("clickstream module", () => {
     const runtime = statements(policyOf("sql-runtime/role"));
     expect(runtime.find((s) => s.sid === "KeepState")).toEqual({
       sid: "KeepState",
-      actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+      actions: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
       resources: [ref("aws_dynamodb_table", "state-table", "arn").slice(2, -1)],
     });
     expect(runtime.find((s) => s.sid === "WriteAnomalies")!.actions).toEqual(["kinesis:PutRecords"]);
@@ -105,14 +121,21 @@ describe("clickstream module", () => {
     }
   });
 
-  it("keeps the runtime's state in an encrypted table with point-in-time recovery", () => {
+  it("keeps the runtime's state in an encrypted table with point-in-time recovery, where finished shards' items expire", () => {
     expect(byPath("aws_dynamodb_table", "state-table")).toMatchObject({
       name: STATE_TABLE_NAME,
       hash_key: "application",
       billing_mode: "PAY_PER_REQUEST",
       server_side_encryption: { enabled: true },
       point_in_time_recovery: { enabled: true },
+      ttl: { attribute_name: "expiresAt", enabled: true },
     });
+  });
+
+  it("decides at synth whether the SQL runtime can split the SQL by shard, and names what keeps other SQL on one writer", () => {
+    expect(sqlRuntimePlan(SQL)).toEqual({ mode: "partitioned", shardPumps: ["CLICKPUMP", "IMPRESSIONPUMP"] });
+    const rowByRow = `${SQL}\nCREATE OR REPLACE STREAM "RAW" ("A" VARCHAR(32));\nCREATE OR REPLACE PUMP "RAWPUMP" STARTED AS INSERT INTO "RAW" SELECT STREAM "browseraction" FROM "SOURCE_SQL_STREAM_001";`;
+    expect(sqlRuntimePlan(rowByRow)).toEqual({ mode: "single-writer", reason: expect.stringMatching(/^pump RAWPUMP \(line \d+\) reads SOURCE_SQL_STREAM_001 row by row/) });
   });
 
   it("ticks the runtime's clock every minute (off when the legacy application runs)", () => {

@@ -306,12 +306,12 @@ describe("templates of this platform and its seeds", () => {
     expect(JSON.parse(out(response, json({ Count: 0, Items: [] })))).toEqual({ comments: [] });
   });
 
-  it("clickstream beacon -> Kinesis PutRecord (module, from the seed, with doubled quotes)", () => {
+  it("clickstream beacon -> Kinesis PutRecord (module, from the seed, with doubled quotes; keyed by request id)", () => {
     const params = { path: {}, querystring: { browseraction: "click" }, header: { Host: "shop.example.com" } };
     const record = JSON.parse(out(beaconTemplate("clickstream-input"), { params }));
     expect(record).toEqual({
       Data: Buffer.from('{ "browseraction" : "click", "site" : "shop.example.com" }').toString("base64"),
-      PartitionKey: "shop.example.com",
+      PartitionKey: "req-1",
       StreamName: "clickstream-input",
     });
   });

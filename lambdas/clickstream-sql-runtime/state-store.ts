@@ -1,27 +1,24 @@
-// The application's state between invocations: one DynamoDB item per application holding the
-// engine snapshot (gzip'd JSON), the last sequence number processed per shard (so a batch that
-// Lambda delivers again is not counted twice), and an outbox of output rows not yet confirmed
-// delivered. Every write is conditional on the version read, so two concurrent invocations
-// (a batch and a clock tick) cannot overwrite each other's work: the loser reads again and redoes.
+// The single writer's state between invocations (SQL that cannot be split by shard): one DynamoDB
+// item per application holding the engine snapshot (gzip'd JSON), the last sequence number
+// processed per shard (so a batch that Lambda delivers again is not counted twice), and an outbox
+// of output rows not yet confirmed delivered. Every write is conditional on the version read, so
+// two concurrent invocations (two shards, a batch and a clock tick) cannot overwrite each other's
+// work: the loser reads again and redoes. With many shards they contend for this one item.
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
-  ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
-  type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import type { ApplicationSnapshot } from "../lib/streaming-sql";
 import { RuntimeError } from "./errors";
+import type { StateTable } from "./context";
+import { conditionalWrite } from "./meter";
+import type { OutputRecord } from "./output";
 
 /** A DynamoDB item is at most 400 KB; leave room for the key, outbox and attribute names. */
-const MAX_STATE_BYTES = 380_000;
-
-export interface OutputRecord {
-  data: string;
-  partitionKey: string;
-}
+export const MAX_STATE_BYTES = 380_000;
 
 export interface StoredState {
   /** 0 when there is no item yet. */
@@ -33,15 +30,15 @@ export interface StoredState {
 }
 
 export class StateStore {
-  constructor(
-    private readonly dynamodb: DynamoDBClient,
-    private readonly table: string,
-    private readonly application: string,
-  ) {}
+  /** Size of the item as last written, for metering updates of it. */
+  private itemBytes = 0;
+
+  constructor(private readonly state: StateTable) {}
 
   async load(): Promise<StoredState> {
-    const { Item } = await this.dynamodb.send(
-      new GetItemCommand({ TableName: this.table, Key: this.key(), ConsistentRead: true }),
+    this.state.meter.reads++;
+    const { Item } = await this.state.dynamodb.send(
+      new GetItemCommand({ TableName: this.state.table, Key: this.key(), ConsistentRead: true }),
     );
     if (!Item) return { version: 0, shards: {}, outbox: [] };
     let body: { snapshot?: ApplicationSnapshot; shards?: Record<string, string> };
@@ -50,7 +47,7 @@ export class StateStore {
     } catch (error) {
       throw new RuntimeError(
         "STATE_CORRUPT",
-        `state item "${this.application}" in table ${this.table} cannot be read (${(error as Error).message}); delete the item to start the application afresh`,
+        `state item "${this.state.application}" in table ${this.state.table} cannot be read (${(error as Error).message}); delete the item to start the application afresh`,
       );
     }
     return {
@@ -71,48 +68,46 @@ export class StateStore {
       throw new RuntimeError("STATE_TOO_LARGE", `the application state is ${state.length} bytes gzip'd, more than a DynamoDB item holds (${MAX_STATE_BYTES}); use a smaller subSampleSize or numberOfTrees`);
     }
     const next = version + 1;
-    try {
-      await this.dynamodb.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: {
-            ...this.key(),
-            version: { N: String(next) },
-            state: { B: state },
-            outbox: { L: outbox.map(outboxEntry) },
-            updatedAt: { S: new Date().toISOString() },
-          },
-          ...this.expectVersion(version),
-        }),
-      );
-      return next;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+    this.itemBytes = state.length + JSON.stringify(outbox).length;
+    const written = await conditionalWrite(
+      this.state.dynamodb,
+      this.state.meter,
+      this.itemBytes,
+      new PutItemCommand({
+        TableName: this.state.table,
+        Item: {
+          ...this.key(),
+          version: { N: String(next) },
+          state: { B: state },
+          outbox: { L: outbox.map(outboxEntry) },
+          updatedAt: { S: this.state.updatedAt },
+        },
+        ...this.expectVersion(version),
+      }),
+    );
+    return written ? next : undefined;
   }
 
   /** Empties the outbox once its rows are delivered; returns the new version, or undefined if the item moved on. */
   async clearOutbox(version: number): Promise<number | undefined> {
-    try {
-      await this.dynamodb.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: this.key(),
-          UpdateExpression: "SET outbox = :empty, version = :next",
-          ConditionExpression: "version = :version",
-          ExpressionAttributeValues: { ":empty": { L: [] }, ":next": { N: String(version + 1) }, ":version": { N: String(version) } },
-        }),
-      );
-      return version + 1;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+    const written = await conditionalWrite(
+      this.state.dynamodb,
+      this.state.meter,
+      // An update is charged by the size of the whole item.
+      this.itemBytes,
+      new UpdateItemCommand({
+        TableName: this.state.table,
+        Key: this.key(),
+        UpdateExpression: "SET outbox = :empty, version = :next",
+        ConditionExpression: "version = :version",
+        ExpressionAttributeValues: { ":empty": { L: [] }, ":next": { N: String(version + 1) }, ":version": { N: String(version) } },
+      }),
+    );
+    return written ? version + 1 : undefined;
   }
 
   private key(): Record<string, AttributeValue> {
-    return { application: { S: this.application } };
+    return { application: { S: this.state.application } };
   }
 
   private expectVersion(version: number) {

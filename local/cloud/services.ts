@@ -21,6 +21,8 @@ export interface KinesisMappingRequest {
   functionArn: string;
   streamArn: string;
   batchSize: number;
+  /** MaximumBatchingWindowInSeconds. */
+  batchingWindowSeconds: number;
   startingPosition: "LATEST" | "TRIM_HORIZON";
   maximumRetryAttempts: number;
   roleArn: string;

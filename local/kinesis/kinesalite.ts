@@ -8,8 +8,14 @@ import { listenOnSocket, requestOverSocket, socketRequestHandler, type BackendAn
 import type { HttpRequest } from "../lib/http-serve";
 import { closeServer, listenOnLoopback, LOOPBACK } from "../lib/listen";
 
+/**
+ * The account's shard quota: 20,000 in us-east-1, us-west-2 and eu-west-1 ("Quotas and limits",
+ * Amazon Kinesis Data Streams developer guide); kinesalite's own default is 10.
+ */
+const SHARD_QUOTA = 20_000;
+
 function server(dataDir?: string) {
-  return kinesalite({ path: dataDir, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0 });
+  return kinesalite({ path: dataDir, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: SHARD_QUOTA });
 }
 
 /** kinesalite on a loopback port (handler tests). */

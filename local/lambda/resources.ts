@@ -46,10 +46,14 @@ export const lambdaResources: Record<string, Handler> = {
     if (!source.startsWith("arn:aws:kinesis:")) throw new Error(`event source mapping: only Kinesis streams are emulated as sources, got ${source}`);
     const fn = services.lambda.getFunction(config.function_name);
     if (!fn) throw new Error(`event source mapping: function ${config.function_name} does not exist`);
+    if ((config.parallelization_factor ?? 1) !== 1) {
+      throw new Error(`event source mapping of ${config.function_name}: parallelization_factor ${config.parallelization_factor} is not emulated (one batch per shard at a time is)`);
+    }
     const uuid = await services.startKinesisMapping({
       functionArn: fn.arn,
       streamArn: source,
       batchSize: config.batch_size ?? 100,
+      batchingWindowSeconds: config.maximum_batching_window_in_seconds ?? 0,
       startingPosition: config.starting_position === "TRIM_HORIZON" ? "TRIM_HORIZON" : "LATEST",
       maximumRetryAttempts: config.maximum_retry_attempts ?? -1,
       roleArn: fn.roleArn,

@@ -5,10 +5,15 @@
 // output stream; the anomaly Lambda publishes them to the SNS topic ClickStreamEvent. The legacy
 // Kinesis Analytics application running the same SQL exists only where the environment's
 // features.legacyKinesisAnalytics is on, and then the SQL runtime stands down.
+//
+// The input stream has the environment's shards (or is on-demand); the SQL runtime counts each
+// shard's beacons in parallel when the SQL allows it (every pump reading the input is a GROUP BY
+// over a tumbling window), which is decided here, at synth, and said: other SQL runs on one
+// writer, and synth warns so.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Construct } from "constructs";
-import { Fn, TerraformIterator, Token, type IResolvable } from "cdktf";
+import { Annotations, Fn, TerraformIterator, Token, type IResolvable } from "cdktf";
 import { ApiGatewayRequestValidator } from "@cdktf/provider-aws/lib/api-gateway-request-validator";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
@@ -22,6 +27,7 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import application from "../../sql/clickstream.application.json";
+import { compile, type PartitionPlan } from "../../lambdas/lib/streaming-sql";
 import type { HealthDependencies } from "../health";
 import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "../iam/policy";
 import { NodejsFunction } from "../nodejs-function";
@@ -32,8 +38,19 @@ export const STREAM_NAMES = { input: "CSEKinesisBeaconInputStream", output: "CSE
 export const STATE_TABLE_NAME = "ClickstreamSqlState";
 export const TOPIC_NAME = "ClickStreamEvent";
 export const BEACON_ROUTE = { httpMethod: "GET", path: "/beacon" } as const;
-/** Beacons per SQL runtime invocation: large batches spread the state read and write over many records. */
-export const RUNTIME_BATCH_SIZE = 1000;
+/**
+ * The SQL runtime's event source mapping, chosen for throughput. A shard takes at most 1,000
+ * records/s, which one batch at a time per shard counts in a few ms of Lambda time (see
+ * `npm run bench:clickstream-scale`), so a parallelization factor above 1 would buy nothing and
+ * would break the per-shard order the runtime's exactly-once counting relies on (the last
+ * sequence number counted per shard). A 1 s batching window makes the batches of a busy shard
+ * about a second of its records: one state write per shard per second, a window (10 s) closing
+ * about a second after its end. The batch size lets a shard catch up after a pause with batches
+ * of 5 s of its full rate, at about 700 bytes per record in the event, within Lambda's 6 MB.
+ */
+export const RUNTIME_SOURCE_SETTINGS = { batchSize: 5000, maximumBatchingWindowInSeconds: 1, parallelizationFactor: 1 } as const;
+/** Hours the input stream keeps records: also how long the runtime keeps a finished shard's item. */
+export const INPUT_RETENTION_HOURS = 24;
 /** How often the SQL runtime's clock is moved on, so that windows close when traffic stops. */
 export const TICK_SCHEDULE = "rate(1 minute)";
 export const SQL_PATH = "sql/clickstream.sql";
@@ -46,13 +63,16 @@ export const GENERATOR_RATE = 5;
 /**
  * The seed's body mapping template, with the stream named by its Terraform reference. Velocity
  * reads "" inside a double-quoted string as one quote, so Data is the base64 of
- * { "browseraction" : "<query parameter>", "site" : "<Host header>" }.
+ * { "browseraction" : "<query parameter>", "site" : "<Host header>" }. The seed's partition key
+ * was the Host header, the same for every beacon: Kinesis puts a record on the shard whose hash
+ * key range holds the MD5 of its partition key, so every beacon went to one shard and no shard
+ * count could help. The request id spreads beacons evenly over the shards.
  */
 export function beaconTemplate(streamName: string): string {
   return `#set($inputRoot = $input.path('$'))
 {
   "Data": "$util.base64Encode("{ ""browseraction"" : ""$input.params('browseraction')"", ""site"" : ""$input.params('Host')"" }")",
-  "PartitionKey" : "$input.params('Host')",
+  "PartitionKey" : "$context.requestId",
   "StreamName" : "${streamName}"
 }`;
 }
@@ -66,6 +86,13 @@ export interface ClickstreamProps {
   alerts: { email: string[]; sms: string[] };
   /** Run the SQL on Kinesis Data Analytics for SQL instead of the SQL runtime Lambda. */
   legacyKinesisAnalytics: boolean | IResolvable;
+  /** The input stream's capacity mode (PROVISIONED or ON_DEMAND) and, when provisioned, its shards (null otherwise). */
+  inputStream: { mode: string; shards: number };
+}
+
+/** How the SQL runtime can run `sql`: split by shard, or on one writer (with the reason). */
+export function sqlRuntimePlan(sql: string): PartitionPlan {
+  return compile(sql, { inputs: [application.input] }).partitionPlan;
 }
 
 export class Clickstream extends Construct {
@@ -88,23 +115,31 @@ export class Clickstream extends Construct {
     const common = { region, logRetentionDays: props.logRetentionDays };
     const legacy = props.legacyKinesisAnalytics;
 
-    const stream = (streamId: string, name: string) =>
+    const stream = (streamId: string, name: string, capacity: { mode: string; shards: number }) =>
       new KinesisStream(this, streamId, {
         name,
-        shardCount: 1,
-        retentionPeriod: 24,
-        streamModeDetails: { streamMode: "PROVISIONED" },
+        shardCount: capacity.shards,
+        retentionPeriod: INPUT_RETENTION_HOURS,
+        streamModeDetails: { streamMode: capacity.mode },
         encryptionType: "KMS",
         kmsKeyId: "alias/aws/kinesis",
       });
-    this.inputStream = stream("input-stream", STREAM_NAMES.input);
-    this.outputStream = stream("output-stream", STREAM_NAMES.output);
+    this.inputStream = stream("input-stream", STREAM_NAMES.input, props.inputStream);
+    // One shard: it carries only the anomalous windows' rows.
+    this.outputStream = stream("output-stream", STREAM_NAMES.output, { mode: "PROVISIONED", shards: 1 });
+    const sql = readFileSync(join(REPO_ROOT, SQL_PATH), "utf8");
+    const plan = sqlRuntimePlan(sql);
+    if (plan.mode === "single-writer") {
+      Annotations.of(this).addWarning(`${SQL_PATH} cannot be split by shard, so the SQL runtime runs it on one writer whose one state item every shard's batches contend for: ${plan.reason}`);
+    }
 
     this.stateTable = new DynamodbTable(this, "state-table", {
       name: STATE_TABLE_NAME,
       billingMode: "PAY_PER_REQUEST",
       hashKey: "application",
       attribute: [{ name: "application", type: "S" }],
+      // The items of shards that were resharded away expire once no record of theirs can come again.
+      ttl: { attributeName: "expiresAt", enabled: true },
       serverSideEncryption: { enabled: true },
       pointInTimeRecovery: { enabled: true },
     });
@@ -127,29 +162,27 @@ export class Clickstream extends Construct {
     this.sqlRuntime = new NodejsFunction(this, "sql-runtime", {
       ...common,
       functionName: `${project}-clickstream-sql-runtime`,
-      description: `Runs ${SQL_PATH} on the beacon stream (in place of Kinesis Data Analytics for SQL); anomalies go to the output stream as CSV`,
+      description: `Runs ${SQL_PATH} on the beacon stream (in place of Kinesis Data Analytics for SQL), ${plan.mode === "partitioned" ? "counting each shard in parallel" : "as a single writer"}; anomalies go to the output stream as CSV`,
       entry: "lambdas/clickstream-sql-runtime/index.ts",
       memorySizeMb: 1024,
       timeoutSeconds: 60,
       environment: {
+        INPUT_STREAM_NAME: this.inputStream.name,
         OUTPUT_STREAM_NAME: this.outputStream.name,
         STATE_TABLE_NAME: this.stateTable.name,
+        SQL_RUNTIME_MODE: plan.mode,
         APPLICATION_NAME: "clickstream",
         CLOCK_GRACE_SECONDS: "5",
+        INPUT_RETENTION_HOURS: String(INPUT_RETENTION_HOURS),
       },
       policyStatements: [
+        // The event source mapping's reads, and the runtime's own: it lists the shards and reads a closed shard's end.
         readStream("ReadBeacons", this.inputStream.arn),
         { sid: "WriteAnomalies", actions: ["kinesis:PutRecords"], resources: [this.outputStream.arn] },
-        { sid: "KeepState", actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [this.stateTable.arn] },
+        { sid: "KeepState", actions: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [this.stateTable.arn] },
       ],
     });
-    // Ordered processing and one state per application: one concurrent batch per shard.
-    this.consume("sql-runtime-source", this.sqlRuntime, this.inputStream, {
-      batchSize: RUNTIME_BATCH_SIZE,
-      maximumBatchingWindowInSeconds: 1,
-      parallelizationFactor: 1,
-      enabled: Fn.conditional(legacy, false, true),
-    });
+    this.consume("sql-runtime-source", this.sqlRuntime, this.inputStream, { ...RUNTIME_SOURCE_SETTINGS, enabled: Fn.conditional(legacy, false, true) });
     const tick = new CloudwatchEventRule(this, "tick", {
       name: `${project}-clickstream-tick`,
       description: "Moves the clickstream SQL runtime's clock on, so that its windows close when traffic stops",
@@ -180,7 +213,7 @@ export class Clickstream extends Construct {
     // Batch size 1, as in the seed: one invocation, and one alert, per anomalous window.
     this.consume("anomaly-source", this.anomalyFunction, this.outputStream, { batchSize: 1 });
 
-    this.legacyApplication(props);
+    this.legacyApplication(props, sql);
 
     this.dependencies = {
       tables: [{ name: this.stateTable.name, arn: this.stateTable.arn }],
@@ -247,7 +280,7 @@ export class Clickstream extends Construct {
   }
 
   /** The seed's Kinesis Analytics application, for accounts that still have the service (count 0 or 1). */
-  private legacyApplication(props: ClickstreamProps): void {
+  private legacyApplication(props: ClickstreamProps, sql: string): void {
     const { project, region } = props;
     const count = Token.asNumber(Fn.conditional(props.legacyKinesisAnalytics, 1, 0));
     const role = new IamRole(this, "analytics-role", {
@@ -272,7 +305,7 @@ export class Clickstream extends Construct {
       count,
       name: `${project}-clickstream-anomaly-detection`,
       description: "Legacy Kinesis Data Analytics for SQL application running the seed SQL",
-      code: readFileSync(join(REPO_ROOT, SQL_PATH), "utf8"),
+      code: sql,
       startApplication: true,
       inputs: {
         // Kinesis Analytics numbers the in-application stream itself: SOURCE_SQL_STREAM -> SOURCE_SQL_STREAM_001.

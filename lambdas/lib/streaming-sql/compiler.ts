@@ -3,7 +3,7 @@
 // at compile (deploy) time, with its line, column and construct.
 import { createHash } from "node:crypto";
 import type { Expr, FromItem, Query, Statement } from "./ast";
-import { Application, ErrorChannel } from "./application";
+import { Application, ErrorChannel, type PumpSummary } from "./application";
 import { SqlError, type SourcePosition } from "./errors";
 import {
   AGGREGATES,
@@ -113,9 +113,9 @@ export function compile(sql: string, options: CompileOptions): Application {
     pumps.push(pump);
   }
 
-  const operators = topologicalOrder(pumps).flatMap((p) => p.operators);
+  const ordered = topologicalOrder(pumps);
   const fingerprint = createHash("sha256").update(JSON.stringify({ sql, inputs: options.inputs, seed })).digest("hex");
-  return new Application(fingerprint, streams, inputs, operators, errors);
+  return new Application(fingerprint, streams, inputs, ordered.flatMap((p) => p.operators), errors, ordered.map((p) => p.summary()));
 }
 
 type PumpStatement = Extract<Statement, { kind: "createPump" }>;
@@ -130,6 +130,7 @@ class PumpCompiler {
   readonly target: string;
   readonly reads = new Set<string>();
   readonly operators: StatefulOperator[] = [];
+  private form: PumpSummary["form"] = "row by row";
 
   constructor(
     readonly statement: PumpStatement,
@@ -149,6 +150,7 @@ class PumpCompiler {
     }
     let insert: Emit = () => {};
     const selected = this.query(statement.query, (tuple) => insert(tuple));
+    this.form = pumpForm(statement.query);
 
     const targetColumns = statement.columns
       ? statement.columns.map((c, i) => {
@@ -224,8 +226,7 @@ class PumpCompiler {
       }
     }
 
-    const aggregated = query.groupBy.length > 0 || query.items.some((i) => i.kind === "expr" && containsAggregate(i.expr));
-    const { columns, stage } = aggregated ? this.aggregate(query, scope, emit) : this.project(query, scope, emit);
+    const { columns, stage } = isAggregated(query) ? this.aggregate(query, scope, emit) : this.project(query, scope, emit);
     const test = filter?.evaluate;
     downstream = test ? (tuple) => test(tuple) === true && stage(tuple) : stage;
     return columns;
@@ -365,6 +366,11 @@ class PumpCompiler {
     };
   }
 
+  summary(): PumpSummary {
+    const aggregate = this.form === "windowed aggregate" ? this.operators.find((o) => o instanceof WindowAggregate) : undefined;
+    return { name: this.name, target: this.target, reads: [...this.reads], position: this.statement.name.position, form: this.form, aggregate };
+  }
+
   private stream(name: string, position: SourcePosition): StreamNode {
     const stream = this.streams.get(name);
     if (!stream) {
@@ -391,6 +397,17 @@ function itemName(item: Extract<Query["items"][number], { kind: "expr" }>, index
 /** Where an expression starts in the text (a binary node's own position is its operator's). */
 function startOf(expr: Expr): SourcePosition {
   return expr.kind === "binary" ? startOf(expr.left) : expr.position;
+}
+
+/** How a pump's query reads its source, as far as splitting the work by shard is concerned. */
+function pumpForm(query: Query): PumpSummary["form"] {
+  if (query.from.some((item) => item.kind === "randomCutForest")) return "RANDOM_CUT_FOREST";
+  if (query.from.length > 1) return "join";
+  return isAggregated(query) ? "windowed aggregate" : "row by row";
+}
+
+function isAggregated(query: Query): boolean {
+  return query.groupBy.length > 0 || query.items.some((i) => i.kind === "expr" && containsAggregate(i.expr));
 }
 
 function conjuncts(expr: Expr | undefined): Expr[] {

@@ -84,13 +84,19 @@ export interface AggregateSpec {
   type: SqlType;
 }
 
-interface Group {
+/**
+ * One group of a tumbling window: what a window aggregate holds until the window closes, and
+ * what a shard hands over as its partial result of the window (plain JSON).
+ */
+export interface PartialGroup {
   window: number;
   end: number;
   /** GROUP BY values, in GROUP BY order. */
   keys: Value[];
   /** Accumulators: one slot per aggregate, two for AVG (sum, count). */
   accumulators: Value[];
+  /** ROWTIME of the group's first row: groups of a window are emitted in this order. */
+  first: number;
 }
 
 /**
@@ -99,13 +105,13 @@ interface Group {
  * with ROWTIME = the window's end, and is dropped.
  */
 export class WindowAggregate implements StatefulOperator {
-  private groups = new Map<string | number, Group>();
+  private groups = new Map<string | number, PartialGroup>();
   private readonly slots: number[] = [];
   private readonly width: number;
 
   constructor(
     readonly id: string,
-    private readonly window: WindowSpec,
+    readonly window: WindowSpec,
     /** GROUP BY expressions: the window's key and any others (which partition the window). */
     private readonly keys: ((tuple: Tuple) => Value)[],
     /** Indexes in `keys` of the partitioning (non-window) keys. */
@@ -138,6 +144,7 @@ export class WindowAggregate implements StatefulOperator {
         end: this.window.origin + (window + 1) * this.window.size,
         keys: this.keys.map((k) => k(tuple)),
         accumulators: this.aggregates.flatMap((a) => (a.fn === "AVG" ? [0, 0] : a.fn === "COUNT" ? [0] : [null])),
+        first: rowtime,
       };
       this.groups.set(key, group);
     }
@@ -168,8 +175,45 @@ export class WindowAggregate implements StatefulOperator {
     }
   }
 
+  /** The ends of the windows this operator holds groups of. */
+  pendingEnds(): number[] {
+    return [...this.groups.values()].map((g) => g.end);
+  }
+
+  /** Hands over every group collected so far (a shard's partial windows) and forgets them. */
+  drain(): PartialGroup[] {
+    const groups = [...this.groups.values()];
+    this.groups = new Map();
+    return groups;
+  }
+
+  /**
+   * Adds groups collected elsewhere (by other shards, or by earlier batches of the same shard):
+   * a group already here combines their accumulators, as if one operator had seen all the rows.
+   * COUNT, SUM, MIN and MAX combine by their own function, AVG by its sum and count. Groups stay
+   * in window order, and within a window in the order of their first row, so that the rows a
+   * window emits do not depend on which shard delivered first.
+   */
+  absorb(groups: readonly PartialGroup[]): void {
+    for (const group of groups) {
+      if (group?.accumulators?.length !== this.width || !Array.isArray(group.keys)) {
+        throw new SqlError("SQL_SNAPSHOT", `operator ${this.id}`, "partial window state does not match this aggregation");
+      }
+      const key = this.groupKey(group.window, group.keys);
+      const own = this.groups.get(key);
+      if (!own) {
+        this.groups.set(key, { ...group, keys: [...group.keys], accumulators: [...group.accumulators] });
+        continue;
+      }
+      own.first = Math.min(own.first, group.first);
+      for (let i = 0; i < this.aggregates.length; i++) this.combine(this.aggregates[i].fn, own.accumulators, group.accumulators, this.slots[i]);
+    }
+    const ordered = [...this.groups.entries()].sort(([ka, a], [kb, b]) => a.window - b.window || a.first - b.first || (String(ka) < String(kb) ? -1 : 1));
+    this.groups = new Map(ordered);
+  }
+
   advance(clock: number): void {
-    // Rows arrive in ROWTIME order, so groups were created in window order: stop at the first open one.
+    // Rows arrive in ROWTIME order (and absorbed groups are kept sorted), so groups are in window order: stop at the first open one.
     for (const [key, group] of this.groups) {
       if (group.end > clock) break;
       this.groups.delete(key);
@@ -182,14 +226,43 @@ export class WindowAggregate implements StatefulOperator {
   }
 
   restore(state: unknown): void {
-    const entries = state as [string | number, Group][];
+    const entries = state as [string | number, PartialGroup][];
     if (!Array.isArray(entries) || !entries.every((e) => Array.isArray(e) && e.length === 2 && e[1]?.accumulators?.length === this.width)) {
       throw new SqlError("SQL_SNAPSHOT", `operator ${this.id}`, "snapshot state does not match this aggregation");
     }
     this.groups = new Map(entries);
   }
 
-  private results(group: Group): Value[] {
+  /** The key `push` files a group under, from the group's own values. */
+  private groupKey(window: number, keys: readonly Value[]): string | number {
+    return this.partitionKeys.length > 0 ? JSON.stringify([window, ...this.partitionKeys.map((k) => keys[k])]) : window;
+  }
+
+  /** Folds `from`'s accumulator of one aggregate into `into`'s. */
+  private combine(fn: AggregateFunction, into: Value[], from: readonly Value[], slot: number): void {
+    const a = into[slot];
+    const b = from[slot];
+    switch (fn) {
+      case "COUNT":
+        into[slot] = (a as number) + (b as number);
+        break;
+      case "AVG":
+        into[slot] = (a as number) + (b as number);
+        into[slot + 1] = (into[slot + 1] as number) + (from[slot + 1] as number);
+        break;
+      case "SUM":
+        into[slot] = a === null ? b : b === null ? a : (a as number) + (b as number);
+        break;
+      case "MIN":
+        if (a === null || (b !== null && b < a)) into[slot] = b;
+        break;
+      case "MAX":
+        if (a === null || (b !== null && b > a)) into[slot] = b;
+        break;
+    }
+  }
+
+  private results(group: PartialGroup): Value[] {
     return this.aggregates.map(({ fn, type }, i) => {
       const slot = this.slots[i];
       const value = group.accumulators[slot];
