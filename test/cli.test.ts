@@ -36,6 +36,7 @@ const BAD_VALUES: Record<string, { args: string[]; says: string }> = {
   "bench:comments": { args: ["--concurrency", "1.5"], says: '--concurrency must be a whole number >= 1, got "1.5"' },
   "bench:streaming-sql": { args: ["--rows", ""], says: '--rows must be a whole number >= 1, got ""' },
   "bench:rcf": { args: ["--points", "1e99x"], says: '--points must be a whole number >= 1, got "1e99x"' },
+  "bench:clickstream-scale": { args: ["--shards", "0,2"], says: '--shards takes shard counts from 1 to 64, comma-separated, got "0,2"' },
   "bench:detection-quality": { args: ["--per-window", "50,,200"], says: '--per-window takes whole numbers >= 1 separated by commas, got "50,,200"' },
 };
 

@@ -47,6 +47,8 @@ const until = async (condition: () => boolean, what: string) => {
 async function newStream(shards: number): Promise<string> {
   const name = `esm-${++streams}`;
   await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  // As in AWS, a stream takes records once it is ACTIVE (under load kinesalite takes a while).
+  await untilActive(name);
   return name;
 }
 

@@ -12,22 +12,14 @@ import type { LambdaService } from "../lambda/service";
 import type { LogGroups } from "../logs/state";
 import type { OrganizationsState } from "../organizations/state";
 import type { Route53State } from "../route53/state";
+import type { KinesisMappingConfig } from "../lambda/event-source-mapping";
 import type { KmsState } from "../kms/state";
 import type { S3State } from "../s3/state";
 import type { SsmState } from "../ssm/state";
 import type { StsState } from "../sts/state";
 
-export interface KinesisMappingRequest {
-  functionArn: string;
-  streamArn: string;
-  batchSize: number;
-  /** MaximumBatchingWindowInSeconds. */
-  batchingWindowSeconds: number;
-  startingPosition: "LATEST" | "TRIM_HORIZON";
-  maximumRetryAttempts: number;
-  roleArn: string;
-  enabled: boolean;
-}
+/** What the deployer asks for (the mapping's own id and region are Lambda's to give). */
+export type KinesisMappingRequest = Omit<KinesisMappingConfig, "uuid" | "region"> & { enabled: boolean };
 
 export interface RegionServices {
   region: string;

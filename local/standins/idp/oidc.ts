@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
 import { closeServer, listenOnLoopback, LOOPBACK } from "../../lib/listen";
+import { readBodyWithin } from "../../lib/read-body";
 
 /** The dev environment's issuer (config/environments.json commentsAuth.issuer). */
 export const LOCAL_OIDC_ISSUER = "https://login.dev.example.com/";
@@ -88,7 +89,8 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
   };
 
   const token = async (request: IncomingMessage): Promise<Record<string, unknown>> => {
-    const form = new URLSearchParams(await readBody(request));
+    const tooLarge = () => new OAuthError("invalid_request", `the form is larger than ${MAX_FORM_BYTES} bytes`, 413);
+    const form = new URLSearchParams((await readBodyWithin(request, MAX_FORM_BYTES, tooLarge)).toString("utf8"));
     if (form.get("grant_type") !== "client_credentials") throw new OAuthError("unsupported_grant_type", "only grant_type=client_credentials is supported");
     const client = authenticateClient(clients, request.headers.authorization, form);
     const audience = form.get("audience");
@@ -164,22 +166,6 @@ function authenticateClient(clients: OidcClient[], authorization: string | undef
   const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
   if (!client || !secret || !same(secret, client.clientSecret)) throw new OAuthError("invalid_client", "unknown client or wrong secret");
   return client;
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_FORM_BYTES) {
-        reject(new OAuthError("invalid_request", `the form is larger than ${MAX_FORM_BYTES} bytes`, 413));
-        request.destroy();
-      } else chunks.push(chunk);
-    });
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown) {

@@ -12,6 +12,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { closeServer, listenOnLoopback, LOOPBACK } from "../../lib/listen";
+import { readBodyWithin } from "../../lib/read-body";
 import { authenticate, loadDirectory, roleClaims, type Directory, type DirectoryUser } from "./directory";
 import { LOCAL_IDP_ENTITY_ID, localIdpKey, localIdpMetadataXml } from "./metadata";
 import {
@@ -78,7 +79,8 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
       loginForm(response, 200, url.searchParams);
     },
     [`POST ${SIGN_ON_PATH}`]: async (request, response) => {
-      const form = new URLSearchParams((await readForm(request)).toString("utf8"));
+      const tooLarge = () => Object.assign(new Error(`The form is larger than ${MAX_FORM_BYTES} bytes`), { statusCode: 413 });
+      const form = new URLSearchParams((await readBodyWithin(request, MAX_FORM_BYTES, tooLarge)).toString("utf8"));
       const signOn = signOnRequest(form);
       if ("problem" in signOn) return sendPage(response, 400, "Sign-on request refused", `<p class="error">${escapeHtml(signOn.problem)}</p>`);
       const user = authenticate(directory, form.get("username") ?? "", form.get("password") ?? "");
@@ -152,22 +154,6 @@ export async function startIdp(options: IdpOptions): Promise<RunningIdp> {
     users: directory.users.map(({ username, password, groups }) => ({ username, password, groups })),
     stop: () => closeServer(server),
   };
-}
-
-function readForm(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_FORM_BYTES) {
-        reject(Object.assign(new Error(`The form is larger than ${MAX_FORM_BYTES} bytes`), { statusCode: 413 }));
-        request.destroy();
-      } else chunks.push(chunk);
-    });
-    request.on("end", () => resolve(Buffer.concat(chunks)));
-    request.on("error", reject);
-  });
 }
 
 function send(response: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}) {
