@@ -349,6 +349,10 @@ export class LambdaService {
     const worker = new Worker(BOOTSTRAP, {
       workerData: { codeDir: fn.codeDir, handler: fn.config.handler, clock: this.options.clock },
       env,
+      // Lambda starts plain Node: none of the host's flags (tsx's loader when the local cloud runs
+      // through tsx, a test runner's) reach the function, so a bundle that needs them fails here
+      // as it would in AWS, and its cold start does not pay for a TypeScript loader.
+      execArgv: [],
       stdout: true,
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: fn.config.memorySizeMb },
