@@ -21,8 +21,13 @@ export async function latency(call: Call, requests: number): Promise<{ p50: numb
   return { p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
-/** Calls per second for `seconds` with `concurrency` callers. */
+/** Calls per second for `seconds` with `concurrency` callers, after 5 warm-up calls each (a cold start per new container is not throughput). */
 export async function throughput(call: Call, seconds: number, concurrency: number): Promise<number> {
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = 0; i < 5; i++) await call();
+    }),
+  );
   const until = performance.now() + seconds * 1000;
   let done = 0;
   await Promise.all(
