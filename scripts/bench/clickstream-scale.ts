@@ -315,10 +315,10 @@ function summarize(
   let conflicts = 0;
   let failedInvocations = 0;
   for (const line of lines) {
-    const report = /^REPORT RequestId: (\S+)\tDuration: ([\d.]+) ms/.exec(line);
-    if (report) durations.set(report[1], Number(report[2]));
     if (!line.startsWith("{")) continue;
     const entry = JSON.parse(line);
+    // Lambda's JSON log format (modules/nodejs-function) reports each invocation as a platform event.
+    if (entry.type === "platform.report") durations.set(entry.record.requestId, entry.record.metrics.durationMs);
     if (entry.code === "INVOCATION") {
       reads += entry.stateReads;
       writes += entry.stateWrites;
@@ -346,6 +346,7 @@ function summarize(
   const lastClosed = closedAt.get(timing.dataEnd)!;
   // How long after its end (real time) each window closed.
   const lags = [...closedAt].filter(([end]) => end > first && end <= first + expected.length * WINDOW_MS).map(([end, at]) => at - realAt(end)).sort((a, b) => a - b);
+  if (durations.size === 0) throw new Error(`${label}: no platform.report record in the runtime's log group: Lambda durations cannot be measured`);
   const lambdaMs = [...durations.values()].reduce((a, b) => a + b, 0);
   const per1k = (n: number) => (n * 1000) / total.counted;
   return {
