@@ -6,6 +6,7 @@
 // IAM actions are `cloudwatch:<Operation>` on alarm and dashboard ARNs as the Service
 // Authorization Reference names them, `*` for metrics.
 import { AwsServiceError } from "../lib/aws-wire";
+import { jsonRequestBody } from "../lib/json-protocol";
 import { xmlEscape, type AwsProtocol } from "../lib/aws-protocols";
 import type { HttpRequest, HttpResponse } from "../lib/http-serve";
 import type { EdgeCall, EdgeService, Requirement } from "../edge/types";
@@ -56,14 +57,7 @@ function parse(call: EdgeCall): { name: string; input: Input } {
   const { request } = call;
   if (isJson(request)) {
     const name = String(request.headers["x-amz-target"]).slice(TARGET_PREFIX.length);
-    let input: unknown;
-    try {
-      input = request.body.length ? JSON.parse(request.body.toString("utf8")) : {};
-    } catch {
-      throw new AwsServiceError("SerializationException", "The request body is not JSON");
-    }
-    if (typeof input !== "object" || input === null || Array.isArray(input)) throw new AwsServiceError("SerializationException", "The request body must be a JSON object");
-    return { name, input: input as Input };
+    return { name, input: jsonRequestBody(request.body) as Input };
   }
   const form = new URLSearchParams(request.method === "GET" ? request.rawQuery : request.body.toString("utf8"));
   return { name: form.get("Action") ?? "", input: unflatten(form) };

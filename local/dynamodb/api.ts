@@ -8,6 +8,7 @@
 import { crc32 } from "node:zlib";
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { AwsServiceError } from "../lib/aws-wire";
+import { jsonRequestBody } from "../lib/json-protocol";
 import type { HttpResponse } from "../lib/http-serve";
 import type { EdgeCall, EdgeService, Requirement } from "../edge/types";
 import type { DynamoBackend } from "./backend";
@@ -29,13 +30,7 @@ type Request = Record<string, any>;
 function parse(call: EdgeCall): { operation: string; input: Request } {
   const target = String(call.request.headers["x-amz-target"] ?? "");
   if (!target.startsWith(TARGET_PREFIX)) throw new AwsServiceError("UnknownOperationException", `Unknown operation: X-Amz-Target "${target}" is not a DynamoDB operation`);
-  let input: unknown;
-  try {
-    input = call.request.body.length ? JSON.parse(call.request.body.toString("utf8")) : {};
-  } catch {
-    throw new AwsServiceError("SerializationException", "Start of structure or map found where not expected: the request body is not JSON");
-  }
-  if (typeof input !== "object" || input === null || Array.isArray(input)) throw new AwsServiceError("SerializationException", "The request body must be a JSON object");
+  const input = jsonRequestBody(call.request.body, "Start of structure or map found where not expected: the request body is not JSON");
   return { operation: target.slice(TARGET_PREFIX.length), input: input as Request };
 }
 

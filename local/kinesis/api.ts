@@ -6,6 +6,7 @@
 import { createDecipheriv } from "node:crypto";
 import { createRequire } from "node:module";
 import { AwsServiceError } from "../lib/aws-wire";
+import { jsonRequestBody } from "../lib/json-protocol";
 import type { HttpResponse } from "../lib/http-serve";
 import type { EdgeCall, EdgeService, Requirement } from "../edge/types";
 import type { KinesisBackend } from "./kinesalite";
@@ -32,13 +33,7 @@ function parse(call: EdgeCall): { operation: string; input: Record<string, unkno
   const target = String(call.request.headers["x-amz-target"] ?? "");
   if (!target.startsWith(TARGET_PREFIX)) throw new AwsServiceError("UnknownOperationException", `X-Amz-Target "${target}" is not a Kinesis operation`);
   const operation = target.slice(TARGET_PREFIX.length);
-  let input: Record<string, unknown>;
-  try {
-    input = call.request.body.length ? JSON.parse(call.request.body.toString("utf8")) : {};
-  } catch {
-    throw new AwsServiceError("SerializationException", "The request body is not JSON");
-  }
-  if (typeof input !== "object" || input === null) throw new AwsServiceError("SerializationException", "The request body must be a JSON object");
+  const input = jsonRequestBody(call.request.body);
   const stream =
     typeof input.StreamARN === "string"
       ? input.StreamARN.split("/").pop()

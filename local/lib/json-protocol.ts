@@ -6,6 +6,21 @@ import { AwsServiceError } from "./aws-wire";
 import type { HttpResponse } from "./http-serve";
 import type { EdgeCall, EdgeService, Requirement, ResourcePolicy } from "../edge/types";
 
+/**
+ * The body of an awsJson request: a JSON object, or `{}` when empty. Anything else is refused as
+ * the JSON services refuse it, with SerializationException (`notJson`: a service's own wording).
+ */
+export function jsonRequestBody(body: Buffer, notJson = "The request body is not JSON"): Record<string, unknown> {
+  let input: unknown;
+  try {
+    input = body.length ? JSON.parse(body.toString("utf8")) : {};
+  } catch {
+    throw new AwsServiceError("SerializationException", notJson);
+  }
+  if (typeof input !== "object" || input === null || Array.isArray(input)) throw new AwsServiceError("SerializationException", "The request body must be a JSON object");
+  return input as Record<string, unknown>;
+}
+
 export interface JsonOperation<S> {
   /** The IAM action; `<iamPrefix>:<Operation>` when absent. */
   action?: string;
@@ -36,14 +51,7 @@ export function jsonProtocolService<S>(options: JsonProtocolServiceOptions<S>): 
     const name = target.startsWith(prefix) ? target.slice(prefix.length) : "";
     const operation = options.operations[name];
     if (!operation) throw new AwsServiceError("UnknownOperationException", `The local ${options.serviceName} does not implement ${target || "(no X-Amz-Target)"}`);
-    let input: unknown;
-    try {
-      input = call.request.body.length ? JSON.parse(call.request.body.toString("utf8")) : {};
-    } catch {
-      throw new AwsServiceError("SerializationException", "Request body is not JSON");
-    }
-    if (typeof input !== "object" || input === null || Array.isArray(input)) throw new AwsServiceError("SerializationException", "Request body must be a JSON object");
-    return { name, operation, input: input as Record<string, unknown>, state: options.stateFor(call) };
+    return { name, operation, input: jsonRequestBody(call.request.body), state: options.stateFor(call) };
   };
   const contentType = `application/x-amz-json-${options.version}`;
   return {
