@@ -46,6 +46,13 @@ export interface RegionContext {
   snsDeliveryLog: string;
 }
 
+/** An account's instance of a regional service, created on its first use. */
+function ofAccount<T>(instances: Map<string, T>, accountId: string, create: () => T): T {
+  let instance = instances.get(accountId);
+  if (!instance) instances.set(accountId, (instance = create()));
+  return instance;
+}
+
 export class RegionRuntime {
   readonly apigateway: ApiGatewayState;
   readonly lambda: LambdaService;
@@ -88,24 +95,20 @@ export class RegionRuntime {
 
   /** The account's log groups in this region (created on first use). */
   logsOf(accountId: string): LogGroups {
-    let groups = this.logs.get(accountId);
-    if (!groups) {
-      groups = new LogGroups(
+    return ofAccount(this.logs, accountId, () =>
+      new LogGroups(
         this.region,
         accountId,
         join(this.context.dataDir, this.region, "logs", accountId),
         () => this.context.clock.now(),
         (message) => this.cloudWatchOf(accountId).ingestLogEvent(message),
-      );
-      this.logs.set(accountId, groups);
-    }
-    return groups;
+      ),
+    );
   }
 
   snsOf(accountId: string): SnsState {
-    let sns = this.sns.get(accountId);
-    if (!sns) {
-      sns = new SnsState({
+    return ofAccount(this.sns, accountId, () =>
+      new SnsState({
         region: this.region,
         accountId,
         deliveryLog: this.context.snsDeliveryLog,
@@ -119,27 +122,22 @@ export class RegionRuntime {
         },
         onDelivery: (d) => this.context.log(`sns: ${d.protocol}:${d.endpoint} <- ${d.subject ? `[${d.subject}] ` : ""}${d.message}`),
         now: () => this.context.clock.now(),
-      });
-      this.sns.set(accountId, sns);
-    }
-    return sns;
+      }),
+    );
   }
 
   /** The account's CloudWatch in this region (created on first use). */
   cloudWatchOf(accountId: string): CloudWatch {
-    let cloudWatch = this.cloudWatch.get(accountId);
-    if (!cloudWatch) {
-      cloudWatch = new CloudWatch({ region: this.region, accountId, clock: this.context.clock, notify: this.context.notifyAlarm, log: this.context.log });
-      this.cloudWatch.set(accountId, cloudWatch);
-    }
-    return cloudWatch;
+    return ofAccount(
+      this.cloudWatch,
+      accountId,
+      () => new CloudWatch({ region: this.region, accountId, clock: this.context.clock, notify: this.context.notifyAlarm, log: this.context.log }),
+    );
   }
 
   /** The account's WAF in this region (created on first use). */
   wafOf(accountId: string): WafState {
-    let waf = this.waf.get(accountId);
-    if (!waf) this.waf.set(accountId, (waf = new WafState(this.region, accountId, this.context.clock)));
-    return waf;
+    return ofAccount(this.waf, accountId, () => new WafState(this.region, accountId, this.context.clock));
   }
 
   allSns(): SnsState[] {
@@ -147,9 +145,8 @@ export class RegionRuntime {
   }
 
   eventsOf(accountId: string): Schedules {
-    let events = this.events.get(accountId);
-    if (!events) {
-      events = new Schedules({
+    return ofAccount(this.events, accountId, () =>
+      new Schedules({
         region: this.region,
         accountId,
         clock: this.context.clock,
@@ -160,10 +157,8 @@ export class RegionRuntime {
           if (!result.ok) this.context.log(`events: ${functionArn} failed: ${result.error.errorMessage}`);
         },
         log: this.context.log,
-      });
-      this.events.set(accountId, events);
-    }
-    return events;
+      }),
+    );
   }
 
   /** An event source mapping, polling with a session of the function's role through the edge. */
