@@ -79,7 +79,7 @@ export class RegionRuntime {
       regionDown: context.isDown,
       publishMetric: (fn, metricName, value, unit) => this.cloudWatchOf(fn.accountId).record("AWS/Lambda", metricName, { FunctionName: fn.name }, value, unit),
       xrayDaemonAddress: context.xrayDaemonAddress,
-      clock: context.clock.shared,
+      clock: context.clock,
     });
   }
 

@@ -13,7 +13,7 @@ import { Worker } from "node:worker_threads";
 import { unzipSync } from "fflate";
 import type { LogGroups } from "../logs/state";
 import { REGION_DOWN_MESSAGE } from "../lib/outages";
-import { localNow } from "../lib/clock";
+import type { Clock } from "../lib/clock";
 import { FunctionLog, type LogLevel } from "./function-log";
 
 const BOOTSTRAP = fileURLToPath(new URL("./bootstrap.cjs", import.meta.url));
@@ -111,8 +111,8 @@ export interface LambdaServiceOptions {
   publishMetric?: (fn: FunctionConfig, metricName: string, value: number, unit: string) => void;
   /** Where the X-Ray SDK inside a function sends its segments (`127.0.0.1:<port>`), when tracing is active. */
   xrayDaemonAddress?: () => string | undefined;
-  /** The local cloud's clock state (local/lib/clock.ts): the functions' `Date` reads it. */
-  clock?: SharedArrayBuffer;
+  /** The local cloud's clock (local/lib/clock.ts): its shared state is what the functions' `Date` reads. */
+  clock?: Pick<Clock, "now" | "shared">;
 }
 
 /** Rewrites values that start with a mapped origin to the stand-in's origin. */
@@ -283,7 +283,7 @@ export class LambdaService {
           deadline,
         },
         // Lambda hands every invocation a trace header; only active tracing samples it.
-        traceId: traceHeader(this.options.clock ? localNow(new Float64Array(this.options.clock), Date.now()) : Date.now(), fn.config.tracing === "Active"),
+        traceId: traceHeader(this.options.clock?.now() ?? Date.now(), fn.config.tracing === "Active"),
       });
     });
   }
@@ -347,7 +347,7 @@ export class LambdaService {
       TZ: "UTC",
     };
     const worker = new Worker(BOOTSTRAP, {
-      workerData: { codeDir: fn.codeDir, handler: fn.config.handler, clock: this.options.clock },
+      workerData: { codeDir: fn.codeDir, handler: fn.config.handler, clock: this.options.clock?.shared },
       env,
       // Lambda starts plain Node: none of the host's flags (tsx's loader when the local cloud runs
       // through tsx, a test runner's) reach the function, so a bundle that needs them fails here
