@@ -20,6 +20,13 @@ function management(context: Context): Organization {
   return context.org;
 }
 
+/** The organization whose root the input's RootId names (policy types are enabled on a root). */
+function rootNamed(context: Context, input: Record<string, unknown>): Organization {
+  const org = management(context);
+  if (jsonText(input.RootId) !== org.root.id) throw new AwsServiceError("RootNotFoundException", `We can't find a root with the RootId that you specified: ${jsonText(input.RootId)}`);
+  return org;
+}
+
 const summary = (p: Policy) => ({ Id: p.id, Arn: p.arn, Name: p.name, Description: p.description, Type: p.type, AwsManaged: p.awsManaged });
 const account = (a: Organization["accounts"][number]) => ({ Id: a.id, Arn: a.arn, Name: a.name, Email: a.email, Status: a.status, JoinedMethod: a.joinedMethod, JoinedTimestamp: Date.parse(a.joinedTimestamp) / 1000 });
 const root = (org: Organization) => ({ Id: org.root.id, Arn: org.root.arn, Name: org.root.name, PolicyTypes: org.root.policyTypes.map((t) => ({ Type: t.type, Status: t.status })) });
@@ -89,16 +96,14 @@ const OPERATIONS: Record<string, JsonOperation<Context>> = {
   DetachPolicy: { run: (c, _r, input) => (c.state.detachPolicy(management(c), jsonText(input.PolicyId), jsonText(input.TargetId)), {}) },
   EnablePolicyType: {
     run: (c, _r, input) => {
-      const org = management(c);
-      if (jsonText(input.RootId) !== org.root.id) throw new AwsServiceError("RootNotFoundException", `We can't find a root with the RootId that you specified: ${jsonText(input.RootId)}`);
+      const org = rootNamed(c, input);
       c.state.enablePolicyType(org, jsonText(input.PolicyType));
       return { Root: root(org) };
     },
   },
   DisablePolicyType: {
     run: (c, _r, input) => {
-      const org = management(c);
-      if (jsonText(input.RootId) !== org.root.id) throw new AwsServiceError("RootNotFoundException", `We can't find a root with the RootId that you specified: ${jsonText(input.RootId)}`);
+      const org = rootNamed(c, input);
       c.state.disablePolicyType(org, jsonText(input.PolicyType));
       return { Root: root(org) };
     },
