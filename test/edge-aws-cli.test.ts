@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
-import { synth } from "../scripts/lib/synth";
+import { startPlatformCloud } from "./helpers/local-cloud";
 
 const AWS = "/usr/bin/aws";
 const present = existsSync(AWS);
@@ -23,9 +23,7 @@ const home = mkdtempSync(join(tmpdir(), "aws-cli-home-"));
 
 beforeAll(async () => {
   if (!present) return;
-  const outdir = mkdtempSync(join(tmpdir(), "edge-cli-synth-"));
-  synth({ target: "aws", outdir });
-  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "edge-cli-")), port: 0 });
+  cloud = await startPlatformCloud("edge-cli");
 }, 120_000);
 
 afterAll(async () => {

@@ -10,9 +10,6 @@
 // - message: "User: <session ARN> is not authorized to perform: <action> on resource: <ARN>
 //   because no identity-based policy allows the <action> action" (IAM User Guide,
 //   "Troubleshoot access denied error messages").
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeStreamSummaryCommand, KinesisClient, PutRecordCommand } from "@aws-sdk/client-kinesis";
 import { GetPublicKeyCommand, KMSClient, SignCommand } from "@aws-sdk/client-kms";
@@ -26,7 +23,7 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
-import { synth } from "../scripts/lib/synth";
+import { startPlatformCloud } from "./helpers/local-cloud";
 
 const ACCOUNT = "111111111111";
 const REGION = "us-east-1";
@@ -44,9 +41,7 @@ let admin: Credentials;
 let sessionArn: string;
 
 beforeAll(async () => {
-  const outdir = mkdtempSync(join(tmpdir(), "edge-iam-synth-"));
-  synth({ target: "aws", outdir });
-  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "edge-iam-")), port: 0 });
+  cloud = await startPlatformCloud("edge-iam");
   admin = cloud.endpoints().credentials[ACCOUNT];
   // A role the account's administrator may assume (its trust policy names the account), allowed
   // one harmless call per service and nothing else.

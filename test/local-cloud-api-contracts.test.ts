@@ -2,27 +2,24 @@
 // Terraform and called over HTTP: orders (request validation, seed bodies verbatim), comments
 // (DynamoDB proxy behind a JWT authorizer) and the Lambda error contract, walked from the route
 // table in schemas/routes.ts; generated invalid bodies never get past validation.
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { LocalCloud } from "../local/cloud";
+import { startPlatformCloud } from "./helpers/local-cloud";
 import { JWKS_PATH, LOCAL_OIDC_ISSUER, LOCAL_OIDC_KEYS_ORIGIN } from "../local/standins/idp/oidc";
 import { COMMENTS_TABLE, WRITE_SCOPE } from "../modules/comments-api";
 import { ORDERS_CREATED, ORDERS_LIST } from "../modules/orders";
 import { loadConfig } from "../stacks/config";
 import { ROUTES } from "../schemas/routes";
-import { synth } from "../scripts/lib/synth";
 import { invalidBodies, schemaValidator } from "./helpers/invalid-bodies";
 
 let cloud: LocalCloud;
 let apiUrl: string;
 
 beforeAll(async () => {
-  const outdir = mkdtempSync(join(tmpdir(), "api-contracts-synth-"));
-  synth({ target: "aws", outdir });
-  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "api-contracts-")), port: 0 });
+  cloud = await startPlatformCloud("api-contracts");
   apiUrl = cloud.endpoints().regions["us-east-1"].apiUrl;
 }, 120_000);
 

@@ -14,8 +14,9 @@ import { promisify } from "node:util";
 import * as packet from "dns-packet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
+import { startPlatformCloud } from "./helpers/local-cloud";
 import { clientOf } from "../local/route53/client-regions";
-import { REPO_ROOT, synth } from "../scripts/lib/synth";
+import { REPO_ROOT } from "../scripts/lib/synth";
 import { setHealthStatus } from "../scripts/drill";
 import { udpQuery } from "./helpers/dns";
 
@@ -25,9 +26,7 @@ let cloud: LocalCloud;
 let resolver: Resolver;
 
 beforeAll(async () => {
-  const outdir = mkdtempSync(join(tmpdir(), "local-cloud-failover-synth-"));
-  synth({ target: "aws", outdir });
-  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "local-cloud-failover-")), port: 0, clock: "manual" });
+  cloud = await startPlatformCloud("local-cloud-failover", { clock: "manual" });
   resolver = new Resolver();
   resolver.setServers([cloud.endpoints().dns!.address]);
 }, 120_000);

@@ -5,20 +5,15 @@
 // also fail this file (vitest reports them as errors of the run).
 import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
-import { mkdtempSync } from "node:fs";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
-import { synth } from "../scripts/lib/synth";
+import { startPlatformCloud } from "./helpers/local-cloud";
 
 let cloud: LocalCloud;
 
 beforeAll(async () => {
-  const outdir = mkdtempSync(join(tmpdir(), "fuzz-synth-"));
-  synth({ target: "aws", outdir });
-  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "fuzz-")), port: 0 });
+  cloud = await startPlatformCloud("fuzz");
 }, 120_000);
 
 afterAll(async () => {

@@ -12,17 +12,15 @@
 // expired"); RFC 7519 section 4.1.4 (exp).
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
+import { startPlatformCloud } from "./helpers/local-cloud";
 import { AUTHORIZER_RESULT_TTL_SECONDS, WRITE_SCOPE } from "../modules/comments-api";
 import { TABLE_NAMES } from "../modules/saml-federation";
-import { synth } from "../scripts/lib/synth";
 import { samlBrowser } from "./helpers/saml-browser";
 
 const AUTHORITY = "us-east-1";
@@ -30,9 +28,7 @@ let cloud: LocalCloud;
 let browser: ReturnType<typeof samlBrowser>;
 
 beforeAll(async () => {
-  const outdir = mkdtempSync(join(tmpdir(), "manual-time-synth-"));
-  synth({ target: "aws", outdir });
-  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "manual-time-")), port: 0, clock: "manual" });
+  cloud = await startPlatformCloud("manual-time", { clock: "manual" });
   browser = samlBrowser(cloud);
 }, 120_000);
 

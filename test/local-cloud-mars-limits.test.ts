@@ -8,15 +8,12 @@
 // moves it: a client signing on the machine's clock is months off, and is told so (Signature
 // Version 4, "Elements of an AWS API request signature": 15 minutes at most between the signing
 // time and AWS's), as the AWS SDKs expect, which take the server's time from the Date header.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
+import { startPlatformCloud } from "./helpers/local-cloud";
 import { IMAGE_URL_TTL_SECONDS } from "../modules/mars-display";
 import { loadConfig } from "../stacks/config";
-import { synth } from "../scripts/lib/synth";
 
 const QUOTA = 3;
 /** Months before any day these tests run on. */
@@ -26,10 +23,7 @@ let cloud: LocalCloud;
 beforeAll(async () => {
   const config = loadConfig();
   config.environments.dev.mars.usagePlan = { ...config.environments.dev.mars.usagePlan, quotaLimit: QUOTA, rateLimit: 100, burstLimit: 100 };
-  const outdir = mkdtempSync(join(tmpdir(), "local-cloud-mars-limits-synth-"));
-  synth({ target: "aws", outdir, config });
-  const dataDir = mkdtempSync(join(tmpdir(), "local-cloud-mars-limits-"));
-  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir, port: 0, clock: "manual", clockStart: new Date(MIDNIGHT - 120_000) });
+  cloud = await startPlatformCloud("local-cloud-mars-limits", { config, clock: "manual", clockStart: new Date(MIDNIGHT - 120_000) });
 }, 120_000);
 
 afterAll(async () => {

@@ -8,15 +8,12 @@
 // Both run on manual time: the test moves the clock by Route 53's 30 s interval, and each move
 // runs the health checks and the alarm evaluations due on the way, in order.
 import { request as httpRequest } from "node:http";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
+import { startPlatformCloud } from "./helpers/local-cloud";
 import type { Delivery } from "../local/sns/state";
 import { loadConfig } from "../stacks/config";
-import { synth } from "../scripts/lib/synth";
 import { setHealthStatus } from "../scripts/drill";
 
 const REGION = "us-east-1";
@@ -24,11 +21,9 @@ const REGION = "us-east-1";
 const INTERVAL_MS = 30_000;
 
 async function startCloud(name: string, configure?: (config: ReturnType<typeof loadConfig>) => void): Promise<LocalCloud> {
-  const outdir = mkdtempSync(join(tmpdir(), `${name}-synth-`));
   const config = loadConfig();
   configure?.(config);
-  synth({ target: "aws", outdir, config });
-  return LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), `${name}-`)), port: 0, clock: "manual" });
+  return startPlatformCloud(name, { config, clock: "manual" });
 }
 
 function cloudWatch(cloud: LocalCloud): CloudWatchClient {

@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
+import { startPlatformCloud } from "./helpers/local-cloud";
 import { loadConfig } from "../stacks/config";
-import { synth } from "../scripts/lib/synth";
 import { localTarget, verify } from "../scripts/guardrails-verify";
 
 const AWS = "/usr/bin/aws";
@@ -23,9 +23,7 @@ let cloud: LocalCloud;
 const home = mkdtempSync(join(tmpdir(), "org-cli-home-"));
 
 beforeAll(async () => {
-  const outdir = mkdtempSync(join(tmpdir(), "org-synth-"));
-  synth({ target: "aws", outdir });
-  cloud = await LocalCloud.start({ outdir, workspace: "prod", dataDir: mkdtempSync(join(tmpdir(), "org-")), port: 0 });
+  cloud = await startPlatformCloud("org", { workspace: "prod" });
 }, 120_000);
 
 afterAll(async () => {

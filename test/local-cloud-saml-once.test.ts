@@ -5,14 +5,11 @@
 // after the other and at the same moment, the same pickup token used in both regions at once,
 // and logins while the authority region is down.
 import { createHash } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { GetItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
+import { startPlatformCloud } from "./helpers/local-cloud";
 import { loadConfig } from "../stacks/config";
-import { synth } from "../scripts/lib/synth";
 import { setRegionOutage } from "../scripts/drill";
 import { samlBrowser } from "./helpers/saml-browser";
 
@@ -23,9 +20,7 @@ let cloud: LocalCloud;
 let browser: ReturnType<typeof samlBrowser>;
 
 beforeAll(async () => {
-  const outdir = mkdtempSync(join(tmpdir(), "saml-once-synth-"));
-  synth({ target: "aws", outdir });
-  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "saml-once-")), port: 0 });
+  cloud = await startPlatformCloud("saml-once");
   browser = samlBrowser(cloud);
 }, 120_000);
 

@@ -4,22 +4,17 @@
 // authorizer + DeleteItem service proxy), and they sign GET /users (AWS_IAM) as the login page's
 // Ping button does.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
-import { synth } from "../scripts/lib/synth";
+import { startPlatformCloud } from "./helpers/local-cloud";
 import { samlBrowser } from "./helpers/saml-browser";
 
 let cloud: LocalCloud;
 
 beforeAll(async () => {
-  const outdir = mkdtempSync(join(tmpdir(), "local-cloud-saml-synth-"));
-  synth({ target: "aws", outdir });
-  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "local-cloud-saml-")), port: 0 });
+  cloud = await startPlatformCloud("local-cloud-saml");
 }, 120_000);
 
 afterAll(async () => {

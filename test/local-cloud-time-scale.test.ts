@@ -4,14 +4,11 @@
 // swept after them, not before. (DynamoDB Developer Guide, "Working with Time to Live": an item
 // expires when its TTL attribute, in epoch seconds, is less than the current time.)
 import { createHash } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
+import { startPlatformCloud } from "./helpers/local-cloud";
 import { TABLE_NAMES } from "../modules/saml-federation";
-import { synth } from "../scripts/lib/synth";
 import { samlBrowser } from "./helpers/saml-browser";
 
 const TIME_SCALE = 10;
@@ -19,9 +16,7 @@ const PARKED_SECONDS = 300;
 let cloud: LocalCloud;
 
 beforeAll(async () => {
-  const outdir = mkdtempSync(join(tmpdir(), "time-scale-synth-"));
-  synth({ target: "aws", outdir });
-  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "time-scale-")), port: 0, timeScale: TIME_SCALE });
+  cloud = await startPlatformCloud("time-scale", { timeScale: TIME_SCALE });
 }, 120_000);
 
 afterAll(async () => {

@@ -5,13 +5,13 @@
 // keep their public names (http://<bucket>.s3-website-..., https://idp.platform.invalid,
 // https://api.dev.example.com): the browser's requests to them are routed to the local servers,
 // what DNS and TLS do in AWS. A screenshot is kept in .local/artifacts/login-page.png.
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
-import { REPO_ROOT, synth } from "../scripts/lib/synth";
+import { startPlatformCloud } from "./helpers/local-cloud";
+import { REPO_ROOT } from "../scripts/lib/synth";
 import { CHROMIUM_ARGS, chromiumPath } from "./helpers/chromium";
 
 const LOGIN_ORIGIN = "http://platform-login-dev-111111111111.s3-website-us-east-1.amazonaws.com";
@@ -22,9 +22,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!chromiumPath) return;
-  const outdir = mkdtempSync(join(tmpdir(), "login-page-synth-"));
-  synth({ target: "aws", outdir });
-  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "login-page-")), port: 0 });
+  cloud = await startPlatformCloud("login-page");
   browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
 }, 120_000);
 

@@ -4,15 +4,15 @@
 // the switch is kept as an artifact (.local/artifacts/multi-region-client.png). The local cloud
 // runs on manual time: Route 53's health checks probe when the test moves the clock, twice (the
 // failure threshold) by their 30 s interval, while the page keeps calling on real time.
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloud } from "../local/cloud";
+import { startPlatformCloud } from "./helpers/local-cloud";
 import { setHealthStatus } from "../scripts/drill";
-import { REPO_ROOT, synth } from "../scripts/lib/synth";
+import { REPO_ROOT } from "../scripts/lib/synth";
 import { CHROMIUM_ARGS, chromiumPath } from "./helpers/chromium";
 
 const ARTIFACTS = join(REPO_ROOT, ".local", "artifacts");
@@ -21,9 +21,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!chromiumPath) return;
-  const outdir = mkdtempSync(join(tmpdir(), "multi-region-page-synth-"));
-  synth({ target: "aws", outdir });
-  cloud = await LocalCloud.start({ outdir, workspace: "dev", dataDir: mkdtempSync(join(tmpdir(), "multi-region-page-")), port: 0, clock: "manual" });
+  cloud = await startPlatformCloud("multi-region-page", { clock: "manual" });
   browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
 }, 120_000);
 
